@@ -1,0 +1,108 @@
+# Makefile: builds bwm and runs its tests, demo and checks.
+#
+#   make            release build of build/bwm (-O2 -g)
+#   make debug      debug build in build/debug/   (add test-unit etc. to use it)
+#   make asan       ASan+UBSan build in build/asan/ (`make asan test-unit`)
+#   make test       unit and integration tests    make demo   the sample job
+#   make deps       install what building and testing need (idempotent)
+#   make lint       clang-format check, core/ purity check, cppcheck
+
+PKGS    := rdkafka avro-c hiredis libcurl jansson
+VENV    := $(or $(BWM_CACHE),$(HOME)/.cache/bwm)/venv
+
+MODE := release
+ifneq ($(filter asan,$(MAKECMDGOALS)),)
+MODE := asan
+else ifneq ($(filter debug,$(MAKECMDGOALS)),)
+MODE := debug
+endif
+
+CFLAGS_release := -O2 -g
+CFLAGS_debug   := -O0 -g3
+CFLAGS_asan    := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS_asan   := -fsanitize=address,undefined
+
+BUILD_release := build
+BUILD_debug   := build/debug
+BUILD_asan    := build/asan
+B := $(BUILD_$(MODE))
+
+CC      ?= cc
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS  := -std=gnu11 $(WARN) $(CFLAGS_$(MODE)) -I. -I$(B)/gen $(PKG_CFLAGS) -MMD -MP
+LDFLAGS := $(LDFLAGS_$(MODE))
+LIBS    := $(PKG_LIBS) -lm
+
+CORE_SRC := $(wildcard core/*.c)
+CONN_SRC := $(wildcard connectors/*.c connectors/*/*.c)
+CMD_SRC  := $(filter-out cmd/main.c,$(wildcard cmd/*.c))
+UNIT_SRC := $(wildcard tests/unit/*.c)
+
+obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
+LIB_OBJ  := $(call obj,$(CORE_SRC) $(CONN_SRC) $(CMD_SRC)) $(B)/obj/gen/telemetry_avsc.o
+BIN      := $(B)/bwm
+UNIT_BIN := $(B)/test-unit
+
+.PHONY: all debug asan test test-unit test-integration demo deps lint clean
+
+all: $(BIN)
+debug asan: $(BIN)
+
+# The sample input schema is compiled into the binary, so `bwm produce --generate` needs no files.
+$(B)/gen/telemetry_avsc.c: schemas/telemetry.avsc
+	@mkdir -p $(@D)
+	@{ echo '/* Generated from schemas/telemetry.avsc by the Makefile. */'; \
+	   echo 'const char bwm_telemetry_avsc[] = {'; \
+	   od -An -v -tx1 $< | sed -e 's/ *\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	   echo '0x00};'; } > $@
+
+$(B)/obj/gen/%.o: $(B)/gen/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/libbwm.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(call obj,cmd/main.c) $(B)/libbwm.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(UNIT_BIN): $(call obj,$(UNIT_SRC)) $(B)/libbwm.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcriterion
+
+test-unit: $(UNIT_BIN)
+	$(UNIT_BIN) --jobs 2
+
+test-integration: $(BIN)
+	BWM_BIN=$(abspath $(BIN)) $(VENV)/bin/python -m pytest -q tests/integration
+
+test: deps
+	$(MAKE) --no-print-directory test-unit
+	$(MAKE) --no-print-directory test-integration
+
+demo: deps
+	$(MAKE) --no-print-directory all
+	deploy/local/demo
+
+deps:
+	deploy/local/deps
+
+lint:
+	clang-format --dry-run --Werror $(wildcard cmd/*.[ch] core/*.[ch] connectors/*.[ch] connectors/*/*.[ch] tests/unit/*.[ch])
+	@if grep -nE '#include *[<"](librdkafka/)?(rdkafka|hiredis/hiredis|hiredis|curl/curl)[^>"]*[>"]' core/*.[ch]; then \
+	    echo "lint: core/ must not include librdkafka, hiredis or curl headers"; exit 1; fi
+	@if grep -nE '\b(clock_gettime|gettimeofday|time\(|socket\(|pthread_)' core/*.c; then \
+	    echo "lint: core/ must not read clocks, open sockets or start threads"; exit 1; fi
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
+	    --suppress=missingIncludeSystem -I. cmd core connectors
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)
