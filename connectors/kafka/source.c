@@ -1,0 +1,179 @@
+/*
+ * source.c: consumer-group membership with a rebalance callback that asks
+ * the runtime for each partition's start offset.
+ */
+#include "connectors/kafka/source.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "connectors/kafka/kconf.h"
+#include "connectors/log.h"
+
+struct bwm_source {
+    rd_kafka_t *s_rk;
+    char *s_topic;
+    const bwm_source_handler_t *s_handler;
+    void *s_opaque;
+    int s_failed;
+    char s_error[512];
+};
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    bwm_source_t *s = opaque;
+    int i;
+
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        for (i = 0; i < parts->cnt; i++) {
+            rd_kafka_topic_partition_t *tp = &parts->elems[i];
+            int64_t offset = RD_KAFKA_OFFSET_BEGINNING;
+
+            if (s->s_handler->sh_assigned(s->s_opaque, tp->partition, &offset, s->s_error,
+                                          sizeof(s->s_error)) != BWM_OK) {
+                s->s_failed = 1;
+                BWM_LOG(BWM_LOG_ERR, BWM_FAC_KAFKA, "cannot take %s [%d]: %s", tp->topic,
+                        (int)tp->partition, s->s_error);
+                rd_kafka_assign(rk, NULL);
+                return;
+            }
+            tp->offset = offset;
+            BWM_LOG(BWM_LOG_INFO, BWM_FAC_KAFKA, "assigned %s [%d], starting at offset %lld",
+                    tp->topic, (int)tp->partition, (long long)offset);
+        }
+        rd_kafka_assign(rk, parts);
+        return;
+    }
+    if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+        for (i = 0; i < parts->cnt; i++) {
+            s->s_handler->sh_revoked(s->s_opaque, parts->elems[i].partition);
+            BWM_LOG(BWM_LOG_INFO, BWM_FAC_KAFKA, "released %s [%d]", parts->elems[i].topic,
+                    (int)parts->elems[i].partition);
+        }
+        rd_kafka_assign(rk, NULL);
+        return;
+    }
+    BWM_LOG(BWM_LOG_ERR, BWM_FAC_KAFKA, "rebalance failed: %s", rd_kafka_err2str(err));
+    rd_kafka_assign(rk, NULL);
+}
+
+bwm_err_t bwm_source_new(const bwm_conf_t *conf, const char *topic, const char *group_id,
+                         const bwm_source_handler_t *handler, void *opaque, bwm_source_t **out,
+                         char *errstr, size_t errstr_size)
+{
+    const char *defaults[] = {
+        "group.id", group_id,
+        "enable.auto.commit", "false",
+        "enable.auto.offset.store", "false",
+        "auto.offset.reset", "earliest",
+        "enable.partition.eof", "true",
+        NULL,
+    };
+    bwm_source_t *s = calloc(1, sizeof(*s));
+    rd_kafka_conf_t *kc;
+    rd_kafka_topic_partition_list_t *sub;
+    rd_kafka_resp_err_t err;
+    char kerr[512];
+
+    if (!s) {
+        return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
+    }
+    s->s_handler = handler;
+    s->s_opaque = opaque;
+    s->s_topic = strdup(topic);
+    kc = bwm_kconf_new(conf, defaults, errstr, errstr_size);
+    if (!kc || !s->s_topic) {
+        free(s->s_topic);
+        free(s);
+        return BWM_ERR_INVALID;
+    }
+    rd_kafka_conf_set_opaque(kc, s);
+    rd_kafka_conf_set_rebalance_cb(kc, on_rebalance);
+    s->s_rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, kerr, sizeof(kerr));
+    if (!s->s_rk) {
+        rd_kafka_conf_destroy(kc);
+        free(s->s_topic);
+        free(s);
+        return bwm_err_set(BWM_ERR_INVALID, errstr, errstr_size, "cannot create consumer: %s",
+                           kerr);
+    }
+    rd_kafka_poll_set_consumer(s->s_rk);
+    sub = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(sub, topic, RD_KAFKA_PARTITION_UA);
+    err = rd_kafka_subscribe(s->s_rk, sub);
+    rd_kafka_topic_partition_list_destroy(sub);
+    if (err) {
+        bwm_err_set(BWM_ERR_TRANSPORT, errstr, errstr_size, "cannot subscribe to %s: %s", topic,
+                    rd_kafka_err2str(err));
+        rd_kafka_destroy(s->s_rk);
+        free(s->s_topic);
+        free(s);
+        return BWM_ERR_TRANSPORT;
+    }
+    *out = s;
+    return BWM_OK;
+}
+
+void bwm_source_destroy(bwm_source_t *s)
+{
+    if (!s) {
+        return;
+    }
+    if (s->s_rk) {
+        rd_kafka_consumer_close(s->s_rk);
+        rd_kafka_destroy(s->s_rk);
+    }
+    free(s->s_topic);
+    free(s);
+}
+
+rd_kafka_message_t *bwm_source_poll(bwm_source_t *s, int timeout_ms)
+{
+    return rd_kafka_consumer_poll(s->s_rk, timeout_ms);
+}
+
+void bwm_source_commit(bwm_source_t *s, int32_t partition, int64_t next_offset)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+
+    rd_kafka_topic_partition_list_add(l, s->s_topic, partition)->offset = next_offset;
+    rd_kafka_commit(s->s_rk, l, 1);
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+bwm_err_t bwm_source_seek(bwm_source_t *s, int32_t partition, int64_t offset, char *errstr,
+                          size_t errstr_size)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_error_t *e;
+    bwm_err_t ret = BWM_OK;
+
+    rd_kafka_topic_partition_list_add(l, s->s_topic, partition)->offset = offset;
+    e = rd_kafka_seek_partitions(s->s_rk, l, 10000);
+    if (e) {
+        ret = bwm_err_set(BWM_ERR_TRANSPORT, errstr, errstr_size, "cannot seek %s [%d] to %lld: %s",
+                          s->s_topic, (int)partition, (long long)offset, rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    } else if (l->elems[0].err) {
+        ret = bwm_err_set(BWM_ERR_TRANSPORT, errstr, errstr_size, "cannot seek %s [%d] to %lld: %s",
+                          s->s_topic, (int)partition, (long long)offset,
+                          rd_kafka_err2str(l->elems[0].err));
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    return ret;
+}
+
+int bwm_source_failed(const bwm_source_t *s, char *errstr, size_t errstr_size)
+{
+    if (s->s_failed) {
+        snprintf(errstr, errstr_size, "%s", s->s_error);
+    }
+    return s->s_failed;
+}
+
+rd_kafka_t *bwm_source_handle(bwm_source_t *s)
+{
+    return s->s_rk;
+}

@@ -1,0 +1,59 @@
+/*
+ * source.h: a Kafka consumer-group member reading one input topic. The
+ * runtime decides where each assigned partition starts (its fence + 1, not
+ * Kafka's committed offset) and finishes a partition's pending work before
+ * it is revoked.
+ */
+#ifndef BWM_SOURCE_H
+#define BWM_SOURCE_H
+
+#include <librdkafka/rdkafka.h>
+#include <stdint.h>
+
+#include "core/conf.h"
+#include "core/err.h"
+
+typedef struct bwm_source_handler {
+    /*
+     * partition was assigned: set *offset to the first offset to read, or
+     * leave RD_KAFKA_OFFSET_BEGINNING. An error is fatal for the source.
+     */
+    bwm_err_t (*sh_assigned)(void *opaque, int32_t partition, int64_t *offset, char *errstr,
+                             size_t errstr_size);
+    /* partition is being revoked: finish and commit its pending batch, then forget it. */
+    void (*sh_revoked)(void *opaque, int32_t partition);
+} bwm_source_handler_t;
+
+typedef struct bwm_source bwm_source_t;
+
+/*
+ * Joins group_id and subscribes to topic. handler and opaque must outlive
+ * the source. Caller frees with bwm_source_destroy().
+ */
+bwm_err_t bwm_source_new(const bwm_conf_t *conf, const char *topic, const char *group_id,
+                         const bwm_source_handler_t *handler, void *opaque, bwm_source_t **out,
+                         char *errstr, size_t errstr_size);
+
+/* Leaves the group (revoking every partition through the handler) and frees the consumer. */
+void bwm_source_destroy(bwm_source_t *s);
+
+/*
+ * Returns the next message or event (partition EOF, error), or NULL after
+ * timeout_ms. Caller frees with rd_kafka_message_destroy().
+ */
+rd_kafka_message_t *bwm_source_poll(bwm_source_t *s, int timeout_ms);
+
+/* Records next_offset as the group's committed offset of partition (asynchronous). */
+void bwm_source_commit(bwm_source_t *s, int32_t partition, int64_t next_offset);
+
+/* Moves partition's read position to offset, dropping what was fetched beyond it. */
+bwm_err_t bwm_source_seek(bwm_source_t *s, int32_t partition, int64_t offset, char *errstr,
+                          size_t errstr_size);
+
+/* Non-zero once a callback failed fatally; errstr then says why. */
+int bwm_source_failed(const bwm_source_t *s, char *errstr, size_t errstr_size);
+
+/* The consumer handle, for admin requests; owned by the source. */
+rd_kafka_t *bwm_source_handle(bwm_source_t *s);
+
+#endif

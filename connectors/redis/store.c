@@ -1,0 +1,329 @@
+/*
+ * store.c: the Redis state store.
+ *
+ * Key layout (all keys of one partition share the hash tag, so they live in
+ * one Redis Cluster slot and one Lua script can commit them atomically):
+ *
+ *   {bwm:<namespace>:<partition>}:fence        "<offset>:<watermark>"
+ *   {bwm:<namespace>:<partition>}:s:<key>      state encoding (core/table.h)
+ *
+ * <offset> is the last source offset whose effect the states include;
+ * <watermark> the partition's event-time watermark in ms. A commit is one
+ * EVALSHA of COMMIT_LUA: compare the fence with what this instance last read
+ * or wrote, then write the states and the new fence, or return FENCED.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "connectors/log.h"
+#include "connectors/redis/redis.h"
+#include "connectors/store.h"
+
+/* KEYS[1] fence, KEYS[2..] states; ARGV[1] expected fence, ARGV[2] new fence, ARGV[3..] values. */
+static const char COMMIT_LUA[] =
+    "local cur = redis.call('GET', KEYS[1])\n"
+    "if not cur then cur = '' end\n"
+    "if cur ~= ARGV[1] then return redis.error_reply('FENCED ' .. cur) end\n"
+    "for i = 2, #KEYS do redis.call('SET', KEYS[i], ARGV[i + 1]) end\n"
+    "redis.call('SET', KEYS[1], ARGV[2])\n"
+    "return 1\n";
+
+/* Keys per MGET; all MGETs of one call are pipelined into one round trip. */
+#define MGET_CHUNK 1000
+
+typedef struct redis_store {
+    bwm_redis_t *rs_redis;
+    char rs_sha[41];
+    /* Reused argument vectors. */
+    char **rs_argv;
+    size_t *rs_lens;
+    size_t rs_cap;
+} redis_store_t;
+
+static void store_close(void *ctx)
+{
+    redis_store_t *s = ctx;
+    size_t i;
+
+    if (!s) {
+        return;
+    }
+    if (s->rs_argv) {
+        for (i = 0; i < s->rs_cap; i++) {
+            free(s->rs_argv[i]);
+        }
+    }
+    free(s->rs_argv);
+    free(s->rs_lens);
+    bwm_redis_destroy(s->rs_redis);
+    free(s);
+}
+
+static void *store_open(const bwm_conf_t *conf, char *errstr, size_t errstr_size)
+{
+    redis_store_t *s = calloc(1, sizeof(*s));
+
+    if (!s) {
+        bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    if (bwm_redis_new(conf, &s->rs_redis, errstr, errstr_size) != BWM_OK) {
+        store_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* Makes room for n argument slots (each a separately allocated string). */
+static bwm_err_t argv_reserve(redis_store_t *s, size_t n)
+{
+    char **argv;
+    size_t *lens, cap;
+
+    if (n <= s->rs_cap) {
+        return BWM_OK;
+    }
+    cap = s->rs_cap ? s->rs_cap : 64;
+    while (cap < n) {
+        cap *= 2;
+    }
+    argv = realloc(s->rs_argv, cap * sizeof(*argv));
+    if (!argv) {
+        return BWM_ERR_NOMEM;
+    }
+    s->rs_argv = argv;
+    memset(argv + s->rs_cap, 0, (cap - s->rs_cap) * sizeof(*argv));
+    lens = realloc(s->rs_lens, cap * sizeof(*lens));
+    if (!lens) {
+        return BWM_ERR_NOMEM;
+    }
+    s->rs_lens = lens;
+    s->rs_cap = cap;
+    return BWM_OK;
+}
+
+/* Sets argument i to a copy of the n bytes at p. */
+static bwm_err_t argv_set(redis_store_t *s, size_t i, const void *p, size_t n)
+{
+    char *a = realloc(s->rs_argv[i], n ? n : 1);
+
+    if (!a) {
+        return BWM_ERR_NOMEM;
+    }
+    memcpy(a, p, n);
+    s->rs_argv[i] = a;
+    s->rs_lens[i] = n;
+    return BWM_OK;
+}
+
+/* Sets argument i to the Redis key "{bwm:<ns>:<part>}<suffix><key>". */
+static bwm_err_t argv_key(redis_store_t *s, size_t i, const char *ns, int32_t part,
+                          const char *suffix, const char *key, size_t keylen)
+{
+    char tag[512];
+    int n = snprintf(tag, sizeof(tag), "{bwm:%s:%d}%s", ns, (int)part, suffix);
+    char *a;
+
+    if (n < 0 || (size_t)n >= sizeof(tag)) {
+        return BWM_ERR_LIMIT;
+    }
+    a = realloc(s->rs_argv[i], (size_t)n + keylen + 1);
+    if (!a) {
+        return BWM_ERR_NOMEM;
+    }
+    memcpy(a, tag, (size_t)n);
+    if (keylen) {
+        memcpy(a + n, key, keylen);
+    }
+    s->rs_argv[i] = a;
+    s->rs_lens[i] = (size_t)n + keylen;
+    return BWM_OK;
+}
+
+static bwm_err_t store_fence_get(void *ctx, const char *ns, int32_t part, bwm_fence_t *out,
+                                 char *errstr, size_t errstr_size)
+{
+    redis_store_t *s = ctx;
+    redisContext *c = bwm_redis_ctx(s->rs_redis, errstr, errstr_size);
+    redisReply *rep;
+    bwm_err_t err = BWM_OK;
+
+    if (!c) {
+        return BWM_ERR_IO;
+    }
+    if (argv_reserve(s, 2) || argv_set(s, 0, "GET", 3) ||
+        argv_key(s, 1, ns, part, ":fence", NULL, 0)) {
+        return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
+    }
+    rep = redisCommandArgv(c, 2, (const char **)s->rs_argv, s->rs_lens);
+    if (!rep) {
+        bwm_redis_failed(s->rs_redis);
+        return bwm_err_set(BWM_ERR_IO, errstr, errstr_size, "Redis GET fence failed: %s",
+                           c->errstr);
+    }
+    if (rep->type == REDIS_REPLY_NIL) {
+        out->f_offset = -1;
+        out->f_watermark = BWM_WATERMARK_NONE;
+    } else if (rep->type != REDIS_REPLY_STRING ||
+               bwm_fence_parse(rep->str, rep->len, out) != BWM_OK) {
+        err = bwm_err_set(BWM_ERR_DECODE, errstr, errstr_size,
+                          "fence key {bwm:%s:%d}:fence holds an unexpected value", ns, (int)part);
+    }
+    freeReplyObject(rep);
+    return err;
+}
+
+static bwm_err_t store_get_many(void *ctx, const char *ns, int32_t part,
+                                const bwm_store_key_t *keys, size_t n, bwm_store_value_cb cb,
+                                void *opaque, char *errstr, size_t errstr_size)
+{
+    redis_store_t *s = ctx;
+    redisContext *c = bwm_redis_ctx(s->rs_redis, errstr, errstr_size);
+    size_t done, i, nchunks = 0;
+    bwm_err_t err = BWM_OK;
+
+    if (!c) {
+        return BWM_ERR_IO;
+    }
+    for (done = 0; done < n; done += MGET_CHUNK) {
+        size_t m = n - done < MGET_CHUNK ? n - done : MGET_CHUNK;
+
+        if (argv_reserve(s, m + 1) || argv_set(s, 0, "MGET", 4)) {
+            return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
+        }
+        for (i = 0; i < m; i++) {
+            if (argv_key(s, i + 1, ns, part, ":s:", keys[done + i].sk_key,
+                         keys[done + i].sk_len)) {
+                return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
+            }
+        }
+        if (redisAppendCommandArgv(c, (int)(m + 1), (const char **)s->rs_argv, s->rs_lens) !=
+            REDIS_OK) {
+            bwm_redis_failed(s->rs_redis);
+            return bwm_err_set(BWM_ERR_IO, errstr, errstr_size, "Redis MGET failed");
+        }
+        nchunks++;
+    }
+    for (done = 0; nchunks > 0; nchunks--, done += MGET_CHUNK) {
+        redisReply *rep = NULL;
+
+        if (redisGetReply(c, (void **)&rep) != REDIS_OK || !rep) {
+            bwm_redis_failed(s->rs_redis);
+            return bwm_err_set(BWM_ERR_IO, errstr, errstr_size, "Redis MGET failed: %s",
+                               c->errstr);
+        }
+        if (rep->type != REDIS_REPLY_ARRAY) {
+            err = bwm_err_set(BWM_ERR_TRANSPORT, errstr, errstr_size, "Redis MGET: %s",
+                              rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
+        }
+        for (i = 0; !err && i < rep->elements; i++) {
+            redisReply *el = rep->element[i];
+
+            if (el->type == REDIS_REPLY_STRING) {
+                err = cb(done + i, el->str, el->len, opaque);
+            } else {
+                err = cb(done + i, NULL, 0, opaque);
+            }
+        }
+        freeReplyObject(rep);
+    }
+    return err;
+}
+
+/* Loads the commit script and remembers its SHA1. */
+static bwm_err_t load_script(redis_store_t *s, redisContext *c, char *errstr, size_t errstr_size)
+{
+    redisReply *rep = redisCommand(c, "SCRIPT LOAD %s", COMMIT_LUA);
+    bwm_err_t err = BWM_OK;
+
+    if (!rep) {
+        bwm_redis_failed(s->rs_redis);
+        return bwm_err_set(BWM_ERR_IO, errstr, errstr_size, "Redis SCRIPT LOAD failed");
+    }
+    if (rep->type == REDIS_REPLY_STRING && rep->len == 40) {
+        memcpy(s->rs_sha, rep->str, 40);
+        s->rs_sha[40] = '\0';
+    } else {
+        err = bwm_err_set(BWM_ERR_TRANSPORT, errstr, errstr_size, "Redis SCRIPT LOAD: %s",
+                          rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
+    }
+    freeReplyObject(rep);
+    return err;
+}
+
+static bwm_err_t store_commit(void *ctx, const char *ns, int32_t part, const bwm_fence_t *expect,
+                              const bwm_fence_t *next, const bwm_store_put_t *puts, size_t n,
+                              char *errstr, size_t errstr_size)
+{
+    redis_store_t *s = ctx;
+    redisContext *c = bwm_redis_ctx(s->rs_redis, errstr, errstr_size);
+    size_t argc = 3 + 1 + n + 2 + n, i;
+    char numkeys[24], fexp[64], fnext[64];
+    int attempt;
+    bwm_err_t err = BWM_OK;
+
+    if (!c) {
+        return BWM_ERR_IO;
+    }
+    if (!s->rs_sha[0] && (err = load_script(s, c, errstr, errstr_size)) != BWM_OK) {
+        return err;
+    }
+    bwm_fence_format(expect, fexp, sizeof(fexp));
+    bwm_fence_format(next, fnext, sizeof(fnext));
+    snprintf(numkeys, sizeof(numkeys), "%zu", n + 1);
+    if (argv_reserve(s, argc) || argv_set(s, 0, "EVALSHA", 7) || argv_set(s, 1, s->rs_sha, 40) ||
+        argv_set(s, 2, numkeys, strlen(numkeys)) || argv_key(s, 3, ns, part, ":fence", NULL, 0)) {
+        return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
+    }
+    for (i = 0; i < n; i++) {
+        if (argv_key(s, 4 + i, ns, part, ":s:", puts[i].sp_key, puts[i].sp_keylen) ||
+            argv_set(s, 4 + n + 2 + i, puts[i].sp_val, puts[i].sp_vallen)) {
+            return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
+        }
+    }
+    if (argv_set(s, 4 + n, fexp, strlen(fexp)) || argv_set(s, 4 + n + 1, fnext, strlen(fnext))) {
+        return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
+    }
+    for (attempt = 0; attempt < 2; attempt++) {
+        redisReply *rep = redisCommandArgv(c, (int)argc, (const char **)s->rs_argv, s->rs_lens);
+
+        if (!rep) {
+            bwm_redis_failed(s->rs_redis);
+            return bwm_err_set(BWM_ERR_IO, errstr, errstr_size,
+                               "Redis commit of %s/%d failed: %s", ns, (int)part, c->errstr);
+        }
+        if (rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) == 0 &&
+            attempt == 0) {
+            /* The script cache was flushed (SCRIPT FLUSH, restart): load it again. */
+            freeReplyObject(rep);
+            err = load_script(s, c, errstr, errstr_size);
+            if (err) {
+                return err;
+            }
+            argv_set(s, 1, s->rs_sha, 40);
+            continue;
+        }
+        if (rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "FENCED", 6) == 0) {
+            err = bwm_err_set(BWM_ERR_FENCED, errstr, errstr_size,
+                              "fence of %s/%d moved: expected '%s', found '%s'", ns, (int)part,
+                              fexp, rep->str + (rep->len > 7 ? 7 : rep->len));
+        } else if (rep->type != REDIS_REPLY_INTEGER || rep->integer != 1) {
+            err = bwm_err_set(BWM_ERR_TRANSPORT, errstr, errstr_size,
+                              "Redis commit of %s/%d: %s", ns, (int)part,
+                              rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
+        }
+        freeReplyObject(rep);
+        return err;
+    }
+    return err;
+}
+
+const bwm_store_ops_t bwm_store_redis_ops = {
+    .so_name = "redis",
+    .so_open = store_open,
+    .so_fence_get = store_fence_get,
+    .so_get_many = store_get_many,
+    .so_commit = store_commit,
+    .so_close = store_close,
+};

@@ -1,0 +1,47 @@
+/*
+ * registry.h: a Confluent Schema Registry client over libcurl. Schemas are
+ * cached by id for the life of the process, so each id costs one request.
+ */
+#ifndef BWM_REGISTRY_H
+#define BWM_REGISTRY_H
+
+#include <stdint.h>
+
+#include "core/conf.h"
+#include "core/err.h"
+#include "core/schema.h"
+
+typedef struct bwm_registry_conf {
+    char *rg_url;
+    char *rg_user;
+    char *rg_password;
+    int64_t rg_timeout_ms;
+    int64_t rg_retries;
+    int64_t rg_max_response_bytes;
+} bwm_registry_conf_t;
+
+/* The registry.* keys. */
+extern const bwm_conf_table_t bwm_registry_conf_table;
+
+typedef struct bwm_registry bwm_registry_t;
+
+/* Binds the registry.* keys from conf. Caller frees with bwm_registry_destroy(). */
+bwm_err_t bwm_registry_new(const bwm_conf_t *conf, bwm_registry_t **out, char *errstr,
+                           size_t errstr_size);
+void bwm_registry_destroy(bwm_registry_t *r);
+
+/*
+ * Returns the schema with this id, owned by the registry's cache.
+ * BWM_ERR_NOT_FOUND when the registry does not know the id (the record is
+ * bad), BWM_ERR_SCHEMA when the schema is not a usable Avro record,
+ * BWM_ERR_TRANSPORT when the registry could not be asked (the record may be
+ * fine: retry later).
+ */
+bwm_err_t bwm_registry_get(bwm_registry_t *r, int32_t id, const bwm_schema_t **out, char *errstr,
+                           size_t errstr_size);
+
+/* Registers schema_json under subject (or finds it there) and returns its id. */
+bwm_err_t bwm_registry_register(bwm_registry_t *r, const char *subject, const char *schema_json,
+                                int32_t *id, char *errstr, size_t errstr_size);
+
+#endif

@@ -1,0 +1,74 @@
+/*
+ * store.h: the state store, as a table of operations with two backends:
+ * Redis for production (connectors/redis/store.c) and memory for unit tests.
+ *
+ * A store holds, per (namespace, partition), one value per key and a fence:
+ * the offset of the last record whose effect the stored states include, and
+ * the partition's watermark. Commits are compare-and-set on the fence, so an
+ * instance that lost a partition can never overwrite its new owner's work.
+ */
+#ifndef BWM_STORE_H
+#define BWM_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/conf.h"
+#include "core/err.h"
+
+/* Watermark of a partition that has seen no event time yet. */
+#define BWM_WATERMARK_NONE INT64_MIN
+
+typedef struct bwm_fence {
+    int64_t f_offset;    /* last applied source offset; -1 when nothing was ever committed */
+    int64_t f_watermark; /* BWM_WATERMARK_NONE when no event time was seen */
+} bwm_fence_t;
+
+typedef struct bwm_store_key {
+    const char *sk_key;
+    size_t sk_len;
+} bwm_store_key_t;
+
+typedef struct bwm_store_put {
+    const char *sp_key;
+    size_t sp_keylen;
+    const void *sp_val;
+    size_t sp_vallen;
+} bwm_store_put_t;
+
+/* Called once per requested key, in order; val is NULL when the store has no value. */
+typedef bwm_err_t (*bwm_store_value_cb)(size_t i, const void *val, size_t len, void *opaque);
+
+typedef struct bwm_store_ops {
+    const char *so_name;
+    /* Opens the backend with its keys from conf. NULL with a message on failure. */
+    void *(*so_open)(const bwm_conf_t *conf, char *errstr, size_t errstr_size);
+    bwm_err_t (*so_fence_get)(void *ctx, const char *ns, int32_t part, bwm_fence_t *out,
+                              char *errstr, size_t errstr_size);
+    /* Reads many keys of one partition in one round trip. */
+    bwm_err_t (*so_get_many)(void *ctx, const char *ns, int32_t part, const bwm_store_key_t *keys,
+                             size_t n, bwm_store_value_cb cb, void *opaque, char *errstr,
+                             size_t errstr_size);
+    /*
+     * Atomically: if the partition's fence equals *expect, writes puts and
+     * sets the fence to *next; otherwise writes nothing and returns
+     * BWM_ERR_FENCED.
+     */
+    bwm_err_t (*so_commit)(void *ctx, const char *ns, int32_t part, const bwm_fence_t *expect,
+                           const bwm_fence_t *next, const bwm_store_put_t *puts, size_t n,
+                           char *errstr, size_t errstr_size);
+    void (*so_close)(void *ctx);
+} bwm_store_ops_t;
+
+extern const bwm_store_ops_t bwm_store_mem_ops;
+extern const bwm_store_ops_t bwm_store_redis_ops;
+
+/* The backends, for lookups by name: memory, redis. */
+const bwm_store_ops_t *bwm_store_find(const char *name);
+
+/* Formats a fence as stored: "<offset>:<watermark>", or "" for no fence. */
+void bwm_fence_format(const bwm_fence_t *f, char *out, size_t size);
+/* Parses the stored form; BWM_ERR_DECODE when malformed. */
+bwm_err_t bwm_fence_parse(const char *s, size_t len, bwm_fence_t *f);
+
+#endif
