@@ -28,7 +28,8 @@ BUILD_asan    := build/asan
 B := $(BUILD_$(MODE))
 
 CC      ?= cc
-WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers \
+           -Wno-format-truncation
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS  := -std=gnu11 $(WARN) $(CFLAGS_$(MODE)) -I. -I$(B)/gen $(PKG_CFLAGS) -MMD -MP

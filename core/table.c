@@ -146,17 +146,18 @@ static bwm_err_t grow(bwm_table_t *t)
     return BWM_OK;
 }
 
-static bwm_err_t decode_state(const bwm_table_t *t, bwm_entry_t *e, const void *enc, size_t enclen,
-                              char *errstr, size_t errstr_size)
+bwm_err_t bwm_table_restore(bwm_table_t *t, bwm_entry_t *e, const void *enc, size_t enclen,
+                            char *errstr, size_t errstr_size)
 {
     const bwm_plan_t *p = t->t_plan;
     bwm_cursor_t c;
     size_t i;
     uint8_t fmt, naggs;
+    int64_t version;
 
     bwm_cursor_init(&c, enc, enclen);
     fmt = bwm_cursor_u8(&c);
-    e->e_version = bwm_cursor_i64le(&c);
+    version = bwm_cursor_i64le(&c);
     naggs = bwm_cursor_u8(&c);
     if (c.c_failed || fmt != BWM_STATE_FORMAT || naggs != p->p_naggs) {
         return bwm_err_set(BWM_ERR_DECODE, errstr, errstr_size,
@@ -164,38 +165,46 @@ static bwm_err_t decode_state(const bwm_table_t *t, bwm_entry_t *e, const void *
                            "has format %u with %zu",
                            e->e_key, fmt, naggs, BWM_STATE_FORMAT, p->p_naggs);
     }
+    memcpy(t->t_scratch, e->e_state, p->p_state_size);
     for (i = 0; i < p->p_naggs; i++) {
         const bwm_plan_agg_t *a = &p->p_aggs[i];
         void *st = (char *)e->e_state + a->pa_offset;
 
         if (bwm_cursor_u8(&c) != a->pa_ops->ao_id || a->pa_ops->ao_decode(st, &c) != BWM_OK) {
+            memcpy(e->e_state, t->t_scratch, p->p_state_size);
             return bwm_err_set(BWM_ERR_DECODE, errstr, errstr_size,
                                "stored state of key '%s' does not decode as %s (aggregate %zu)",
                                e->e_key, a->pa_ops->ao_name, i + 1);
         }
     }
     if (bwm_cursor_left(&c) != 0) {
+        memcpy(e->e_state, t->t_scratch, p->p_state_size);
         return bwm_err_set(BWM_ERR_DECODE, errstr, errstr_size,
                            "stored state of key '%s' has %zu trailing bytes", e->e_key,
                            bwm_cursor_left(&c));
     }
+    e->e_version = version;
     return BWM_OK;
 }
 
-bwm_err_t bwm_table_put(bwm_table_t *t, const char *key, size_t keylen, const void *enc,
-                        size_t enclen, bwm_entry_t **out, char *errstr, size_t errstr_size)
+bwm_err_t bwm_table_put(bwm_table_t *t, const char *key, size_t keylen, bwm_entry_t **out,
+                        char *errstr, size_t errstr_size)
 {
     const bwm_plan_t *p = t->t_plan;
     uint64_t h = hash_bytes(key, keylen);
     bwm_entry_t *e;
     size_t i;
-    bwm_err_t err;
 
     if ((t->t_count + 1) * 4 > t->t_cap * 3 && grow(t) != BWM_OK) {
         return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
     if (keylen > UINT32_MAX) {
         return bwm_err_set(BWM_ERR_LIMIT, errstr, errstr_size, "key too long");
+    }
+    i = probe(t, h, key, keylen);
+    if (t->t_slots[i]) {
+        return bwm_err_set(BWM_ERR_INVALID, errstr, errstr_size, "key '%.*s' is already loaded",
+                           (int)keylen, key);
     }
     e = calloc(1, sizeof(*e) + p->p_state_size + keylen + 1);
     if (!e) {
@@ -211,20 +220,7 @@ bwm_err_t bwm_table_put(bwm_table_t *t, const char *key, size_t keylen, const vo
         p->p_aggs[i].pa_ops->ao_init((char *)e->e_state + p->p_aggs[i].pa_offset,
                                      p->p_aggs[i].pa_arg_type);
     }
-    if (enc) {
-        err = decode_state(t, e, enc, enclen, errstr, errstr_size);
-        if (err) {
-            free(e);
-            return err;
-        }
-    }
-    i = probe(t, h, key, keylen);
-    if (t->t_slots[i]) {
-        free(e);
-        return bwm_err_set(BWM_ERR_INVALID, errstr, errstr_size, "key '%.*s' is already loaded",
-                           (int)keylen, key);
-    }
-    t->t_slots[i] = e;
+    t->t_slots[probe(t, h, key, keylen)] = e;
     t->t_count++;
     *out = e;
     return BWM_OK;

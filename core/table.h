@@ -49,12 +49,19 @@ bwm_err_t bwm_table_key(const bwm_value_t *v, char *buf, size_t cap, size_t *len
 bwm_entry_t *bwm_table_get(bwm_table_t *t, const char *key, size_t keylen);
 
 /*
- * Adds the entry for key: decoded from enc (a bwm_table_encode() encoding) or
- * fresh when enc is NULL. The entry must not be present. BWM_ERR_DECODE when
- * enc does not match the plan's aggregates.
+ * Adds a fresh entry for key (no records applied, version -1), which must not
+ * be present. The entry stays valid until the table is destroyed.
  */
-bwm_err_t bwm_table_put(bwm_table_t *t, const char *key, size_t keylen, const void *enc,
-                        size_t enclen, bwm_entry_t **out, char *errstr, size_t errstr_size);
+bwm_err_t bwm_table_put(bwm_table_t *t, const char *key, size_t keylen, bwm_entry_t **out,
+                        char *errstr, size_t errstr_size);
+
+/*
+ * Replaces e's state with a bwm_table_encode() encoding, as loaded from the
+ * state store. BWM_ERR_DECODE (e unchanged) when enc does not match the
+ * plan's aggregates.
+ */
+bwm_err_t bwm_table_restore(bwm_table_t *t, bwm_entry_t *e, const void *enc, size_t enclen,
+                            char *errstr, size_t errstr_size);
 
 /*
  * Applies one record's slots to e as source offset `offset`: every aggregate

@@ -1,0 +1,65 @@
+/*
+ * cli.h: what every subcommand shares: exit statuses, loading configuration
+ * from a file, BWM_<KEY> environment variables and -X flags, the list of all
+ * configuration tables, reading whole files, and the stop flag set by signals.
+ */
+#ifndef BWM_CLI_H
+#define BWM_CLI_H
+
+#include <signal.h>
+#include <stddef.h>
+
+#include "core/conf.h"
+#include "core/err.h"
+
+#define BWM_EXIT_OK      0
+#define BWM_EXIT_RUNTIME 1
+#define BWM_EXIT_USAGE   2
+
+/* Most -X flags one command line may carry. */
+#define BWM_CLI_MAX_X 64
+
+/* Set by SIGINT/SIGTERM; long-running commands poll it. */
+extern volatile sig_atomic_t bwm_cli_stop;
+
+/*
+ * Installs the SIGINT/SIGTERM handler. The first signal sets bwm_cli_stop;
+ * the handler then resets itself, so a second signal ends the process at once.
+ */
+void bwm_cli_signals(void);
+
+/* -X key=value flags collected by a subcommand's option parser. */
+typedef struct bwm_cli_xs {
+    const char *x[BWM_CLI_MAX_X];
+    int n;
+} bwm_cli_xs_t;
+
+/* Adds one -X argument; BWM_ERR_LIMIT when there are too many. */
+bwm_err_t bwm_cli_xs_add(bwm_cli_xs_t *xs, const char *arg);
+
+/*
+ * Builds the configuration: path (may be NULL) first, then BWM_<KEY>
+ * environment variables, then -X flags; later sources win. Unknown keys are
+ * errors. On success *confp is new (bwm_conf_destroy()) and *dirp (optional)
+ * the directory relative paths in the file are resolved against (free()).
+ */
+bwm_err_t bwm_cli_conf_load(const char *path, const bwm_cli_xs_t *xs, bwm_conf_t **confp,
+                            char **dirp, char *errstr, size_t errstr_size);
+
+/* Every configuration table, for checks and `bwm config --help`. */
+const bwm_conf_table_t *const *bwm_cli_tables(size_t *n);
+
+/* Reads a whole file (at most max bytes) into a new NUL-terminated buffer the caller frees. */
+bwm_err_t bwm_cli_read_file(const char *path, size_t max, char **out, size_t *len, char *errstr,
+                            size_t errstr_size);
+
+/* Joins dir and path unless path is absolute or dir is NULL; the caller frees. */
+char *bwm_cli_path(const char *dir, const char *path);
+
+/* Monotonic milliseconds, for intervals. */
+long long bwm_cli_now_ms(void);
+
+/* Whether stderr is a terminal (progress lines are drawn only then). */
+int bwm_cli_tty(void);
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * processor.h: the runtime that executes a job on Kafka: consume a batch,
+ * decode and apply it to the cached states, produce results and dead-letter
+ * records and wait for Kafka's acknowledgement, then commit states and fence
+ * to the state store in one compare-and-set, then commit the Kafka offset
+ * (DESIGN.md, "The contract"). `bwm run` drives it.
+ */
+#ifndef BWM_PROCESSOR_H
+#define BWM_PROCESSOR_H
+
+#include <stdint.h>
+
+#include "cmd/job.h"
+#include "core/conf.h"
+#include "core/err.h"
+
+typedef struct bwm_processor_stats {
+    uint64_t ps_read;     /* input records consumed */
+    uint64_t ps_applied;  /* records applied to state */
+    uint64_t ps_skipped;  /* records at or below the fence, already applied */
+    uint64_t ps_dead;     /* records sent to the dead-letter topic */
+    uint64_t ps_results;  /* results produced */
+    uint64_t ps_batches;  /* partition batches committed */
+    uint64_t ps_fenced;   /* commits refused because another instance moved the fence */
+} bwm_processor_stats_t;
+
+typedef struct bwm_processor bwm_processor_t;
+
+/*
+ * Connects to Redis, the registry and Kafka, creates missing output topics,
+ * registers the result schema and joins the consumer group. job must
+ * outlive the processor. Caller frees with bwm_processor_destroy().
+ */
+bwm_err_t bwm_processor_new(const bwm_conf_t *conf, const bwm_job_t *job, bwm_processor_t **out,
+                            char *errstr, size_t errstr_size);
+
+/*
+ * Processes until bwm_cli_stop is set, or, with exit_at_end, until every
+ * assigned partition is read to its end and committed. Returns BWM_OK after
+ * committing what was pending; an error means the process should exit 1 and
+ * restart from the fence.
+ */
+bwm_err_t bwm_processor_run(bwm_processor_t *p, int exit_at_end, char *errstr,
+                            size_t errstr_size);
+
+void bwm_processor_get_stats(const bwm_processor_t *p, bwm_processor_stats_t *out);
+
+/* Leaves the group (finishing the pending batch) and frees everything. */
+void bwm_processor_destroy(bwm_processor_t *p);
+
+#endif

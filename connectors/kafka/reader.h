@@ -1,0 +1,38 @@
+/*
+ * reader.h: reads every partition of one topic by manual assignment, with no
+ * consumer group, from a chosen start, and knows when each partition has been
+ * read to its current end. `bwm consume` is built on it.
+ */
+#ifndef BWM_READER_H
+#define BWM_READER_H
+
+#include <librdkafka/rdkafka.h>
+#include <stdint.h>
+
+#include "core/conf.h"
+#include "core/err.h"
+
+typedef struct bwm_reader bwm_reader_t;
+
+/*
+ * Assigns every partition of topic (or only `partition` when >= 0) starting
+ * at start (RD_KAFKA_OFFSET_BEGINNING, RD_KAFKA_OFFSET_END or an offset).
+ * BWM_ERR_NOT_FOUND when the topic does not exist. Caller frees with
+ * bwm_reader_destroy().
+ */
+bwm_err_t bwm_reader_new(const bwm_conf_t *conf, const char *topic, int32_t partition,
+                         int64_t start, int timeout_ms, bwm_reader_t **out, char *errstr,
+                         size_t errstr_size);
+void bwm_reader_destroy(bwm_reader_t *r);
+
+/*
+ * Returns the next record, or NULL after timeout_ms. Partition-end events are
+ * consumed internally. Caller frees with rd_kafka_message_destroy(). A
+ * returned message with err set is a consumer error to report.
+ */
+rd_kafka_message_t *bwm_reader_poll(bwm_reader_t *r, int timeout_ms);
+
+/* Whether every assigned partition has been read to its end. */
+int bwm_reader_at_end(const bwm_reader_t *r);
+
+#endif

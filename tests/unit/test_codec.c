@@ -1,0 +1,221 @@
+/*
+ * test_codec.c: decoding records into slots (including writer schemas that
+ * differ from the reader's), encoding results, and rendering Avro as JSON.
+ */
+#include <avro.h>
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "core/avrojson.h"
+#include "core/decoder.h"
+#include "core/result.h"
+#include "core/table.h"
+#include "fixtures.h"
+
+/* Encodes a record of schema_json whose fields are set by fill(). */
+static size_t encode(const char *schema_json, void (*fill)(avro_value_t *), char *out,
+                     size_t size)
+{
+    avro_schema_t s;
+    avro_value_iface_t *iface;
+    avro_value_t v;
+    avro_writer_t w;
+    size_t n;
+
+    cr_assert_eq(avro_schema_from_json_length(schema_json, strlen(schema_json), &s), 0, "%s",
+                 avro_strerror());
+    iface = avro_generic_class_from_schema(s);
+    avro_generic_value_new(iface, &v);
+    fill(&v);
+    cr_assert_eq(avro_value_sizeof(&v, &n), 0);
+    cr_assert(n <= size);
+    w = avro_writer_memory(out, (int64_t)size);
+    cr_assert_eq(avro_value_write(w, &v), 0, "%s", avro_strerror());
+    avro_writer_free(w);
+    avro_value_decref(&v);
+    avro_value_iface_decref(iface);
+    avro_schema_decref(s);
+    return n;
+}
+
+static void set(avro_value_t *rec, const char *name, avro_value_t *out)
+{
+    cr_assert_eq(avro_value_get_by_name(rec, name, out, NULL), 0, "no field %s", name);
+}
+
+static void fill_full(avro_value_t *r)
+{
+    avro_value_t f, b;
+
+    set(r, "vin", &f);
+    avro_value_set_string(&f, "VIN\"1");
+    set(r, "ts", &f);
+    avro_value_set_long(&f, 1767225600123LL);
+    set(r, "n", &f);
+    avro_value_set_int(&f, -7);
+    set(r, "big", &f);
+    avro_value_set_long(&f, 1LL << 40);
+    set(r, "km", &f);
+    avro_value_set_double(&f, 0.1);
+    set(r, "f", &f);
+    avro_value_set_float(&f, 1.5f);
+    set(r, "on", &f);
+    avro_value_set_boolean(&f, 1);
+    set(r, "fuel", &f);
+    avro_value_set_branch(&f, 0, &b);
+    avro_value_set_null(&b);
+    set(r, "state", &f);
+    avro_value_set_enum(&f, 1);
+    set(r, "tags", &f);
+    avro_value_append(&f, &b, NULL);
+    avro_value_set_string(&b, "x");
+}
+
+Test(codec, decodes_every_scalar_kind_into_slots)
+{
+    bwm_schema_t *s = fixture_schema();
+    bwm_slot_spec_t specs[] = {
+        {"vin", BWM_T_STRING, 0, 0}, {"n", BWM_T_LONG, 0, 0},     {"big", BWM_T_LONG, 0, 0},
+        {"km", BWM_T_DOUBLE, 0, 0},  {"f", BWM_T_DOUBLE, 0, 0},   {"on", BWM_T_BOOL, 0, 0},
+        {"fuel", BWM_T_DOUBLE, 1, 1}, {"state", BWM_T_STRING, 0, 0}, {"n", BWM_T_DOUBLE, 0, 0},
+    };
+    bwm_value_t out[9];
+    char buf[256], err[256];
+    size_t n = encode(FIXTURE_SCHEMA, fill_full, buf, sizeof(buf));
+    bwm_decoder_t *d = bwm_decoder_new(s, specs, 9, err, sizeof(err));
+
+    cr_assert_not_null(d, "%s", err);
+    cr_assert_eq(bwm_decoder_decode(d, buf, n, out, err, sizeof(err)), BWM_OK, "%s", err);
+    cr_assert_eq(out[0].v_type, BWM_T_STRING);
+    cr_assert_eq(out[0].u.v_str.n, 5, "length without avro-c's trailing NUL");
+    cr_assert_eq(memcmp(out[0].u.v_str.p, "VIN\"1", 5), 0);
+    cr_assert_eq(out[1].u.v_long, -7);
+    cr_assert_eq(out[2].u.v_long, 1LL << 40);
+    cr_assert_eq(out[3].u.v_double, 0.1);
+    cr_assert_eq(out[4].u.v_double, 1.5);
+    cr_assert_eq(out[5].u.v_bool, 1);
+    cr_assert_eq(out[6].v_type, BWM_T_NULL);
+    cr_assert_eq(out[7].u.v_str.n, 1);
+    cr_assert_eq(out[7].u.v_str.p[0], 'B', "enums read as their symbol");
+    cr_assert_eq(out[8].v_type, BWM_T_DOUBLE, "int promoted to double");
+    cr_assert_eq(out[8].u.v_double, -7.0);
+    /* Garbage and truncated bodies are decode errors, not crashes. */
+    cr_assert_eq(bwm_decoder_decode(d, buf, 3, out, err, sizeof(err)), BWM_ERR_DECODE);
+    bwm_decoder_destroy(d);
+    bwm_schema_destroy(s);
+}
+
+#define OLD_WRITER                                                                                 \
+    "{\"type\":\"record\",\"name\":\"Reading\",\"namespace\":\"t\",\"fields\":["                   \
+    "{\"name\":\"km\",\"type\":\"int\"},{\"name\":\"vin\",\"type\":\"string\"}]}"
+
+static void fill_old(avro_value_t *r)
+{
+    avro_value_t f;
+
+    set(r, "km", &f);
+    avro_value_set_int(&f, 12);
+    set(r, "vin", &f);
+    avro_value_set_string(&f, "OLD");
+}
+
+Test(codec, other_writer_schemas_map_by_name_with_defaults_and_promotions)
+{
+    char err[256], buf[64];
+    bwm_schema_t *w = bwm_schema_parse(OLD_WRITER, strlen(OLD_WRITER), err, sizeof(err));
+    bwm_slot_spec_t specs[] = {
+        {"vin", BWM_T_STRING, 0, 0}, {"km", BWM_T_DOUBLE, 0, 0}, {"fuel", BWM_T_DOUBLE, 1, 1}};
+    bwm_slot_spec_t need_on[] = {{"on", BWM_T_BOOL, 0, 0}};
+    bwm_slot_spec_t vin_as_long[] = {{"vin", BWM_T_LONG, 0, 0}};
+    bwm_value_t out[3];
+    size_t n = encode(OLD_WRITER, fill_old, buf, sizeof(buf));
+    bwm_decoder_t *d;
+
+    cr_assert_not_null(w, "%s", err);
+    d = bwm_decoder_new(w, specs, 3, err, sizeof(err));
+    cr_assert_not_null(d, "%s", err);
+    cr_assert_eq(bwm_decoder_decode(d, buf, n, out, err, sizeof(err)), BWM_OK, "%s", err);
+    cr_assert_eq(out[0].u.v_str.n, 3);
+    cr_assert_eq(out[1].v_type, BWM_T_DOUBLE);
+    cr_assert_eq(out[1].u.v_double, 12.0);
+    cr_assert_eq(out[2].v_type, BWM_T_NULL, "absent field with a null default");
+    bwm_decoder_destroy(d);
+    cr_assert_null(bwm_decoder_new(w, need_on, 1, err, sizeof(err)));
+    cr_assert(strstr(err, "has no field 'on' and the reader gives no default"), "%s", err);
+    cr_assert_null(bwm_decoder_new(w, vin_as_long, 1, err, sizeof(err)));
+    cr_assert(strstr(err, "field 'vin' of writer schema t.Reading cannot be read as BIGINT"), "%s",
+              err);
+    bwm_schema_destroy(w);
+}
+
+Test(codec, results_encode_and_render_as_json)
+{
+    bwm_schema_t *s = fixture_schema();
+    char err[256];
+    bwm_plan_t *p = fixture_plan(s, "vin", "COUNT(*) AS samples, SUM(km) AS km, SUM(big) AS big",
+                                 err, sizeof(err));
+    bwm_table_t *t = bwm_table_new(p);
+    bwm_result_enc_t *enc = bwm_result_enc_new(p, err, sizeof(err));
+    bwm_value_t slots[5] = {{0}};
+    bwm_entry_t *e;
+    bwm_buf_t b, json;
+    avro_value_iface_t *iface;
+    avro_value_t v;
+    avro_reader_t rd;
+
+    cr_assert_not_null(enc, "%s", err);
+    bwm_table_put(t, "K\n1", 3, &e, err, sizeof(err));
+    slots[2].v_type = BWM_T_DOUBLE;
+    slots[2].u.v_double = 0.1;
+    bwm_table_apply(t, e, slots, 17, err, sizeof(err));
+    slots[2].u.v_double = 0.2;
+    bwm_table_apply(t, e, slots, 18, err, sizeof(err));
+    bwm_buf_init(&b);
+    cr_assert_eq(bwm_result_encode(enc, t, e, &b, err, sizeof(err)), BWM_OK, "%s", err);
+    /* Read it back with avro-c and render it. */
+    iface = avro_generic_class_from_schema(bwm_schema_avro(bwm_result_enc_schema(enc)));
+    avro_generic_value_new(iface, &v);
+    rd = avro_reader_memory((const char *)b.b_data, (int64_t)b.b_len);
+    cr_assert_eq(avro_value_read(rd, &v), 0);
+    bwm_buf_init(&json);
+    cr_assert_eq(bwm_avrojson_render(&v, &json), BWM_OK);
+    bwm_buf_put_u8(&json, 0);
+    cr_assert_str_eq((const char *)json.b_data,
+                     "{\"vin\":\"K\\n1\",\"samples\":2,\"km\":0.30000000000000004,\"big\":null,"
+                     "\"version\":18}");
+    avro_reader_free(rd);
+    avro_value_decref(&v);
+    avro_value_iface_decref(iface);
+    bwm_buf_free(&json);
+    bwm_buf_free(&b);
+    bwm_result_enc_destroy(enc);
+    bwm_table_destroy(t);
+    bwm_plan_destroy(p);
+    bwm_schema_destroy(s);
+}
+
+Test(codec, json_numbers_and_strings)
+{
+    static const struct {
+        double d;
+        const char *text;
+    } doubles[] = {
+        {0.1, "0.1"}, {3.0, "3.0"}, {-2.5e-8, "-2.5e-08"}, {1e300, "1e+300"},
+        {1.0 / 3.0, "0.3333333333333333"}, {0.1 + 0.2, "0.30000000000000004"}, {0.0 / 0.0, "\"NaN\""}, {-1.0 / 0.0, "\"-Infinity\""},
+    };
+    size_t i;
+    bwm_buf_t b;
+
+    bwm_buf_init(&b);
+    for (i = 0; i < sizeof(doubles) / sizeof(doubles[0]); i++) {
+        bwm_buf_reset(&b);
+        bwm_json_put_double(&b, doubles[i].d);
+        bwm_buf_put_u8(&b, 0);
+        cr_assert_str_eq((const char *)b.b_data, doubles[i].text, "case %zu", i);
+    }
+    bwm_buf_reset(&b);
+    bwm_json_put_string(&b, "a\"\\\x01\xc3\xa9", 6);
+    bwm_buf_put_u8(&b, 0);
+    cr_assert_str_eq((const char *)b.b_data, "\"a\\\"\\\\\\u0001\xc3\xa9\"");
+    bwm_buf_free(&b);
+}

@@ -1,0 +1,78 @@
+/*
+ * test_store.c: the state store contract on the memory backend (the Redis
+ * backend is held to the same contract by the integration tests): fences,
+ * compare-and-set commits, reads of many keys.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "connectors/store.h"
+
+typedef struct got {
+    const char *vals[4];
+    size_t lens[4];
+} got_t;
+
+static bwm_err_t collect(size_t i, const void *val, size_t len, void *opaque)
+{
+    got_t *g = opaque;
+
+    g->vals[i] = val;
+    g->lens[i] = len;
+    return BWM_OK;
+}
+
+Test(store, fence_text_round_trip)
+{
+    bwm_fence_t f = {1234, -5}, back;
+    char s[64];
+
+    bwm_fence_format(&f, s, sizeof(s));
+    cr_assert_str_eq(s, "1234:-5");
+    cr_assert_eq(bwm_fence_parse(s, strlen(s), &back), BWM_OK);
+    cr_assert_eq(back.f_offset, 1234);
+    cr_assert_eq(back.f_watermark, -5);
+    cr_assert_eq(bwm_fence_parse("", 0, &back), BWM_OK);
+    cr_assert_eq(back.f_offset, -1, "no fence");
+    f.f_offset = -1;
+    bwm_fence_format(&f, s, sizeof(s));
+    cr_assert_str_eq(s, "");
+    cr_assert_eq(bwm_fence_parse("12", 2, &back), BWM_ERR_DECODE);
+    cr_assert_eq(bwm_fence_parse("x:1", 3, &back), BWM_ERR_DECODE);
+    cr_assert_eq(bwm_fence_parse("-3:1", 4, &back), BWM_ERR_DECODE);
+}
+
+Test(store, commit_is_a_compare_and_set_on_the_fence)
+{
+    const bwm_store_ops_t *ops = bwm_store_find("memory");
+    void *st = ops->so_open(NULL, NULL, 0);
+    bwm_fence_t none = {-1, BWM_WATERMARK_NONE}, f1 = {10, 100}, f2 = {20, 200}, cur;
+    bwm_store_put_t puts[] = {{"a", 1, "A1", 2}, {"b", 1, "B1", 2}};
+    bwm_store_put_t later[] = {{"a", 1, "A2", 2}};
+    bwm_store_key_t keys[] = {{"a", 1}, {"b", 1}, {"zz", 2}};
+    got_t g = {{0}};
+    char err[256];
+
+    cr_assert_eq(ops->so_fence_get(st, "ns", 0, &cur, err, sizeof(err)), BWM_OK);
+    cr_assert_eq(cur.f_offset, -1);
+    cr_assert_eq(ops->so_commit(st, "ns", 0, &none, &f1, puts, 2, err, sizeof(err)), BWM_OK);
+    /* A second writer that still believes in the old fence is refused and writes nothing. */
+    cr_assert_eq(ops->so_commit(st, "ns", 0, &none, &f2, later, 1, err, sizeof(err)),
+                 BWM_ERR_FENCED);
+    ops->so_get_many(st, "ns", 0, keys, 3, collect, &g, err, sizeof(err));
+    cr_assert_eq(memcmp(g.vals[0], "A1", 2), 0);
+    cr_assert_eq(memcmp(g.vals[1], "B1", 2), 0);
+    cr_assert_null(g.vals[2]);
+    cr_assert_eq(ops->so_commit(st, "ns", 0, &f1, &f2, later, 1, err, sizeof(err)), BWM_OK);
+    ops->so_get_many(st, "ns", 0, keys, 1, collect, &g, err, sizeof(err));
+    cr_assert_eq(memcmp(g.vals[0], "A2", 2), 0);
+    ops->so_fence_get(st, "ns", 0, &cur, err, sizeof(err));
+    cr_assert_eq(cur.f_offset, 20);
+    cr_assert_eq(cur.f_watermark, 200);
+    /* Partitions and namespaces are separate. */
+    ops->so_fence_get(st, "ns", 1, &cur, err, sizeof(err));
+    cr_assert_eq(cur.f_offset, -1);
+    ops->so_get_many(st, "other", 0, keys, 1, collect, &g, err, sizeof(err));
+    cr_assert_null(g.vals[0]);
+    ops->so_close(st);
+}
