@@ -12,6 +12,7 @@
 #include "cmd/commands.h"
 #include "connectors/kafka/reader.h"
 #include "connectors/registry/registry.h"
+#include "core/avrocheck.h"
 #include "core/avrojson.h"
 #include "core/framing.h"
 
@@ -38,11 +39,16 @@ static bwm_err_t render(bwm_registry_t *reg, const rd_kafka_message_t *m, bwm_bu
     avro_value_iface_t *iface;
     avro_value_t v;
     avro_reader_t rd;
+    size_t used;
     bwm_err_t err;
 
     err = bwm_frame_parse(m->payload, m->len, &frame, errstr, errstr_size);
     if (!err) {
         err = bwm_registry_get(reg, frame.f_schema_id, &schema, errstr, errstr_size);
+    }
+    if (!err) {
+        err = bwm_avro_check(bwm_schema_avro(schema), frame.f_body, frame.f_body_len, &used,
+                             errstr, errstr_size);
     }
     if (err) {
         return err;

@@ -5,6 +5,8 @@
  */
 #include "decoder.h"
 
+#include "avrocheck.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -194,8 +196,13 @@ static bwm_err_t read_scalar(avro_value_t *v, avro_type_t t, bwm_type_t want, bw
 bwm_err_t bwm_decoder_decode(bwm_decoder_t *d, const void *body, size_t len, bwm_value_t *out,
                              char *errstr, size_t errstr_size)
 {
-    size_t i;
+    size_t i, used;
+    bwm_err_t err;
 
+    err = bwm_avro_check(d->d_schema, body, len, &used, errstr, errstr_size);
+    if (err) {
+        return err;
+    }
     avro_value_reset(&d->d_value);
     avro_reader_memory_set_source(d->d_reader, body, (int64_t)len);
     if (avro_value_read(d->d_reader, &d->d_value) != 0) {
