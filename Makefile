@@ -28,6 +28,8 @@ BUILD_asan    := build/asan
 B := $(BUILD_$(MODE))
 
 CC      ?= cc
+# `make V=1` shows the commands.
+Q := $(if $(V),,@)
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers \
            -Wno-format-truncation
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -61,21 +63,26 @@ $(B)/gen/telemetry_avsc.c: schemas/telemetry.avsc
 
 $(B)/obj/gen/%.o: $(B)/gen/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	@echo "  CC    $<"
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	@echo "  CC    $<"
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(B)/libbwm.a: $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	@echo "  AR    $@"
+	$(Q)ar rcs $@ $^
 
 $(BIN): $(call obj,cmd/main.c) $(B)/libbwm.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	@echo "  LINK  $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(UNIT_BIN): $(call obj,$(UNIT_SRC)) $(B)/libbwm.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcriterion
+	@echo "  LINK  $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcriterion
 
 test-unit: $(UNIT_BIN)
 	$(UNIT_BIN) --jobs 2

@@ -768,12 +768,10 @@ bwm_err_t bwm_processor_new(const bwm_conf_t *conf, const bwm_job_t *job, bwm_pr
     p->p_jc = &job->j_conf;
     p->p_plan = job->j_plan;
     p->p_store_ops = bwm_store_find("redis");
-    p->p_store = p->p_store_ops->so_open(conf, errstr, errstr_size);
-    if (!p->p_store) {
-        err = BWM_ERR_IO;
-        goto err;
+    err = p->p_store_ops->so_open(conf, &p->p_store, errstr, errstr_size);
+    if (!err) {
+        err = bwm_registry_new(conf, &p->p_registry, errstr, errstr_size);
     }
-    err = bwm_registry_new(conf, &p->p_registry, errstr, errstr_size);
     if (!err) {
         err = bwm_sink_new(conf, &p->p_sink, errstr, errstr_size);
     }

@@ -83,15 +83,14 @@ typedef struct mem_store {
     size_t ms_cap;
 } mem_store_t;
 
-static void *mem_open(const bwm_conf_t *conf, char *errstr, size_t errstr_size)
+static bwm_err_t mem_open(const bwm_conf_t *conf, void **ctx, char *errstr, size_t errstr_size)
 {
-    mem_store_t *m = calloc(1, sizeof(*m));
-
     (void)conf;
-    if (!m) {
-        bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
+    *ctx = calloc(1, sizeof(mem_store_t));
+    if (!*ctx) {
+        return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
-    return m;
+    return BWM_OK;
 }
 
 static void mem_close(void *ctx)

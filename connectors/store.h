@@ -41,8 +41,11 @@ typedef bwm_err_t (*bwm_store_value_cb)(size_t i, const void *val, size_t len, v
 
 typedef struct bwm_store_ops {
     const char *so_name;
-    /* Opens the backend with its keys from conf. NULL with a message on failure. */
-    void *(*so_open)(const bwm_conf_t *conf, char *errstr, size_t errstr_size);
+    /*
+     * Opens the backend with its keys from conf into *ctx. BWM_ERR_INVALID
+     * for bad configuration, BWM_ERR_IO when the backend cannot be reached.
+     */
+    bwm_err_t (*so_open)(const bwm_conf_t *conf, void **ctx, char *errstr, size_t errstr_size);
     bwm_err_t (*so_fence_get)(void *ctx, const char *ns, int32_t part, bwm_fence_t *out,
                               char *errstr, size_t errstr_size);
     /* Reads many keys of one partition in one round trip. */

@@ -60,19 +60,21 @@ static void store_close(void *ctx)
     free(s);
 }
 
-static void *store_open(const bwm_conf_t *conf, char *errstr, size_t errstr_size)
+static bwm_err_t store_open(const bwm_conf_t *conf, void **ctx, char *errstr, size_t errstr_size)
 {
     redis_store_t *s = calloc(1, sizeof(*s));
+    bwm_err_t err;
 
     if (!s) {
-        bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
-        return NULL;
+        return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
-    if (bwm_redis_new(conf, &s->rs_redis, errstr, errstr_size) != BWM_OK) {
+    err = bwm_redis_new(conf, &s->rs_redis, errstr, errstr_size);
+    if (err) {
         store_close(s);
-        return NULL;
+        return err;
     }
-    return s;
+    *ctx = s;
+    return BWM_OK;
 }
 
 /* Makes room for n argument slots (each a separately allocated string). */

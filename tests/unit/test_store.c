@@ -45,7 +45,7 @@ Test(store, fence_text_round_trip)
 Test(store, commit_is_a_compare_and_set_on_the_fence)
 {
     const bwm_store_ops_t *ops = bwm_store_find("memory");
-    void *st = ops->so_open(NULL, NULL, 0);
+    void *st = NULL;
     bwm_fence_t none = {-1, BWM_WATERMARK_NONE}, f1 = {10, 100}, f2 = {20, 200}, cur;
     bwm_store_put_t puts[] = {{"a", 1, "A1", 2}, {"b", 1, "B1", 2}};
     bwm_store_put_t later[] = {{"a", 1, "A2", 2}};
@@ -53,6 +53,7 @@ Test(store, commit_is_a_compare_and_set_on_the_fence)
     got_t g = {{0}};
     char err[256];
 
+    cr_assert_eq(ops->so_open(NULL, &st, err, sizeof(err)), BWM_OK);
     cr_assert_eq(ops->so_fence_get(st, "ns", 0, &cur, err, sizeof(err)), BWM_OK);
     cr_assert_eq(cur.f_offset, -1);
     cr_assert_eq(ops->so_commit(st, "ns", 0, &none, &f1, puts, 2, err, sizeof(err)), BWM_OK);
