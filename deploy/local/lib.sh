@@ -1,6 +1,7 @@
-# shellcheck shell=bash
 # Settings and helpers shared by deploy/local/deps and deploy/local/stack.
 # Sourced, not run. The caller sets PROG (its name, for messages).
+# The scripts that source this file use its variables:
+# shellcheck shell=bash disable=SC2034
 
 LOCAL_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_DIR=$(cd "$LOCAL_DIR/../.." && pwd)

@@ -202,7 +202,7 @@ class Handler(StubHandler):
         if not isinstance(request, dict) or "schema" not in request:
             raise RegistryError(422, 42201, "Invalid schema: the body needs a 'schema' field")
         if request.get("schemaType", "AVRO") != "AVRO":
-            raise RegistryError(422, 42201, "Invalid schema: this registry stores AVRO schemas only")
+            raise RegistryError(422, 42201, "Invalid schema: this stub stores AVRO schemas only")
         return request["schema"]
 
     def _authorized(self):

@@ -6,6 +6,7 @@ reading, JSON replies with an exact Content-Length, connection resets, and one
 log line per request on stderr. Python standard library only.
 """
 
+import io
 import json
 import socket
 import struct
@@ -27,6 +28,7 @@ class BodyTooLarge(Exception):
 class StubServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128
 
 
 class StubHandler(BaseHTTPRequestHandler):
@@ -100,6 +102,7 @@ class StubHandler(BaseHTTPRequestHandler):
         self.wfile.close()
         self.rfile.close()
         self.connection.close()
+        self.wfile = io.BytesIO()  # http.server flushes wfile after the handler returns
 
     def log(self, text):
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
