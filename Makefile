@@ -90,8 +90,11 @@ test-unit: $(UNIT_BIN)
 test-integration: $(BIN)
 	BWM_BIN=$(abspath $(BIN)) $(VENV)/bin/python -m pytest -q tests/integration
 
+# Everything CI runs: lint, unit tests (release and ASan+UBSan), integration tests.
 test: deps
+	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory test-unit
+	$(MAKE) --no-print-directory asan test-unit
 	$(MAKE) --no-print-directory test-integration
 
 demo: deps
@@ -102,12 +105,13 @@ deps:
 	deploy/local/deps
 
 lint:
-	clang-format --dry-run --Werror $(wildcard cmd/*.[ch] core/*.[ch] connectors/*.[ch] connectors/*/*.[ch] tests/unit/*.[ch])
+	@echo "  LINT  clang-format, core/ purity, cppcheck"
+	$(Q)clang-format --dry-run --Werror $(wildcard cmd/*.[ch] core/*.[ch] connectors/*.[ch] connectors/*/*.[ch] tests/unit/*.[ch])
 	@if grep -nE '#include *[<"](librdkafka/)?(rdkafka|hiredis/hiredis|hiredis|curl/curl)[^>"]*[>"]' core/*.[ch]; then \
 	    echo "lint: core/ must not include librdkafka, hiredis or curl headers"; exit 1; fi
 	@if grep -nE '\b(clock_gettime|gettimeofday|time\(|socket\(|pthread_)' core/*.c; then \
 	    echo "lint: core/ must not read clocks, open sockets or start threads"; exit 1; fi
-	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
+	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
 	    --suppress=missingIncludeSystem -I. cmd core connectors
 
 clean:

@@ -82,8 +82,8 @@ bwm_err_t bwm_cli_read_file(const char *path, size_t max, char **out, size_t *le
     fclose(f);
     if (n > max) {
         free(buf);
-        return bwm_err_set(BWM_ERR_LIMIT, errstr, errstr_size, "%s is larger than %zu bytes",
-                           path, max);
+        return bwm_err_set(BWM_ERR_LIMIT, errstr, errstr_size, "%s is larger than %zu bytes", path,
+                           max);
     }
     buf[n] = '\0';
     *out = buf;
@@ -189,8 +189,8 @@ bwm_err_t bwm_cli_conf_load(const char *path, const bwm_cli_xs_t *xs, bwm_conf_t
         char key[256];
 
         if (!eq || eq == xs->x[i] || (size_t)(eq - xs->x[i]) >= sizeof(key)) {
-            err = bwm_err_set(BWM_ERR_INVALID, errstr, errstr_size,
-                              "-X %s: expected -X key=value", xs->x[i]);
+            err = bwm_err_set(BWM_ERR_INVALID, errstr, errstr_size, "-X %s: expected -X key=value",
+                              xs->x[i]);
             break;
         }
         snprintf(key, sizeof(key), "%.*s", (int)(eq - xs->x[i]), xs->x[i]);

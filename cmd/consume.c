@@ -47,8 +47,8 @@ static bwm_err_t render(bwm_registry_t *reg, const rd_kafka_message_t *m, bwm_bu
         err = bwm_registry_get(reg, frame.f_schema_id, &schema, errstr, errstr_size);
     }
     if (!err) {
-        err = bwm_avro_check(bwm_schema_avro(schema), frame.f_body, frame.f_body_len, &used,
-                             errstr, errstr_size);
+        err = bwm_avro_check(bwm_schema_avro(schema), frame.f_body, frame.f_body_len, &used, errstr,
+                             errstr_size);
     }
     if (err) {
         return err;

@@ -12,9 +12,13 @@
 #include "connectors/log.h"
 
 #define DEF(name, type, def, min, max, field, req, desc)                                           \
-    {name, type, def, min, max, NULL, offsetof(bwm_job_conf_t, field), req, desc}
+    {                                                                                              \
+        name, type, def, min, max, NULL, offsetof(bwm_job_conf_t, field), req, desc                \
+    }
 #define ENUM(name, def, words, field, desc)                                                        \
-    {name, BWM_CONF_ENUM, def, 0, 0, words, offsetof(bwm_job_conf_t, field), 0, desc}
+    {                                                                                              \
+        name, BWM_CONF_ENUM, def, 0, 0, words, offsetof(bwm_job_conf_t, field), 0, desc            \
+    }
 
 static const bwm_conf_def_t job_defs[] = {
     DEF("job.name", BWM_CONF_STR, NULL, 0, 0, jc_name, 1,
@@ -28,8 +32,8 @@ static const bwm_conf_def_t job_defs[] = {
     DEF("source.topic", BWM_CONF_STR, NULL, 0, 0, jc_source_topic, 1, "input topic"),
     DEF("source.schema", BWM_CONF_STR, NULL, 0, 0, jc_source_schema, 1,
         "reader schema of the input (.avsc), relative to the config file"),
-    DEF("source.max.record.bytes", BWM_CONF_INT, "1048576", 16, 1073741824, jc_max_record_bytes,
-        0, "larger input records go to the dead-letter topic (reason limit)"),
+    DEF("source.max.record.bytes", BWM_CONF_INT, "1048576", 16, 1073741824, jc_max_record_bytes, 0,
+        "larger input records go to the dead-letter topic (reason limit)"),
     DEF("job.max.key.bytes", BWM_CONF_INT, "1024", 1, 65536, jc_max_key_bytes, 0,
         "longer keys go to the dead-letter topic (reason limit)"),
     DEF("sink.topic", BWM_CONF_STR, NULL, 0, 0, jc_sink_topic, 1, "result topic"),

@@ -63,9 +63,9 @@ typedef struct part {
     rd_kafka_message_t **pt_msgs;
     size_t pt_n;
     size_t pt_cap;
-    int pt_in_batch;      /* processed, waiting for the flush and commit */
-    int64_t pt_next_off;  /* fence offset to commit */
-    int64_t pt_next_wm;   /* watermark to commit */
+    int pt_in_batch;     /* processed, waiting for the flush and commit */
+    int64_t pt_next_off; /* fence offset to commit */
+    int64_t pt_next_wm;  /* watermark to commit */
 } part_t;
 
 typedef struct decoder_slot {
@@ -190,12 +190,11 @@ static bwm_err_t decoder_for(bwm_processor_t *p, int32_t id, decoder_slot_t **ou
     if (!writer) {
         snprintf(ds->ds_error, sizeof(ds->ds_error), "schema id %d: %s", (int)id, errstr);
     } else {
-        ds->ds_dec = bwm_decoder_new(writer, p->p_plan->p_slots, p->p_plan->p_nslots,
-                                     ds->ds_error, sizeof(ds->ds_error));
+        ds->ds_dec = bwm_decoder_new(writer, p->p_plan->p_slots, p->p_plan->p_nslots, ds->ds_error,
+                                     sizeof(ds->ds_error));
         if (!ds->ds_dec) {
             BWM_LOG(BWM_LOG_WARN, BWM_FAC_REGISTRY,
-                    "records with schema id %d will be dead-lettered: %s", (int)id,
-                    ds->ds_error);
+                    "records with schema id %d will be dead-lettered: %s", (int)id, ds->ds_error);
         }
     }
     *out = ds;
@@ -247,8 +246,9 @@ static bwm_err_t decode_row(bwm_processor_t *p, row_t *r)
     bwm_err_t err;
 
     if (m->len > (size_t)p->p_jc->jc_max_record_bytes) {
-        snprintf(msg, sizeof(msg), "record of %zu bytes exceeds source.max.record.bytes (%" PRId64
-                 ")", m->len, p->p_jc->jc_max_record_bytes);
+        snprintf(msg, sizeof(msg),
+                 "record of %zu bytes exceeds source.max.record.bytes (%" PRId64 ")", m->len,
+                 p->p_jc->jc_max_record_bytes);
         dead(r, REASON_LIMIT, msg);
         return BWM_OK;
     }
@@ -338,7 +338,8 @@ static void relocate_rows(bwm_processor_t *p, size_t nrows)
         }
         for (s = 0; s < nslots; s++) {
             if (slots[s].v_type == BWM_T_STRING) {
-                slots[s].u.v_str.p = (const char *)p->p_arena.b_data + (uintptr_t)slots[s].u.v_str.p;
+                slots[s].u.v_str.p =
+                    (const char *)p->p_arena.b_data + (uintptr_t)slots[s].u.v_str.p;
             }
         }
     }
@@ -462,8 +463,8 @@ static bwm_err_t produce_results(bwm_processor_t *p, part_t *pt)
     for (i = 0; i < n; i++) {
         bwm_buf_reset(&p->p_enc);
         bwm_frame_put_confluent(&p->p_enc, p->p_result_schema_id);
-        err = bwm_result_encode(p->p_results, pt->pt_table, touched[i], &p->p_enc, msg,
-                                sizeof(msg));
+        err =
+            bwm_result_encode(p->p_results, pt->pt_table, touched[i], &p->p_enc, msg, sizeof(msg));
         if (!err) {
             err = bwm_sink_produce(p->p_sink, p->p_plan->p_output_topic, RD_KAFKA_PARTITION_UA,
                                    touched[i]->e_key, touched[i]->e_keylen, p->p_enc.b_data,
@@ -622,8 +623,7 @@ static bwm_err_t commit_part(bwm_processor_t *p, int32_t id, part_t *pt)
                                     p->p_puts, n, msg, sizeof(msg));
     if (err == BWM_ERR_FENCED) {
         /* Another instance owns the partition now: drop what we hold and start from its fence. */
-        BWM_LOG(BWM_LOG_WARN, BWM_FAC_STATE, "partition %d: %s; dropping its cache", (int)id,
-                msg);
+        BWM_LOG(BWM_LOG_WARN, BWM_FAC_STATE, "partition %d: %s; dropping its cache", (int)id, msg);
         p->p_stats.ps_fenced++;
         return part_rewind(p, id, pt);
     }
@@ -695,8 +695,8 @@ static bwm_err_t on_assigned(void *opaque, int32_t id, int64_t *offset, char *er
         return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
     part_reset(p, pt);
-    err = p->p_store_ops->so_fence_get(p->p_store, p->p_jc->jc_namespace, id, &pt->pt_fence,
-                                       errstr, errstr_size);
+    err = p->p_store_ops->so_fence_get(p->p_store, p->p_jc->jc_namespace, id, &pt->pt_fence, errstr,
+                                       errstr_size);
     if (err) {
         return err;
     }
@@ -734,8 +734,7 @@ static bwm_err_t ensure_topics(bwm_processor_t *p, char *errstr, size_t errstr_s
     int timeout = (int)p->p_jc->jc_timeout_ms, nparts = 0;
     bwm_err_t err;
 
-    err = bwm_admin_partitions(rk, p->p_plan->p_input_topic, timeout, &nparts, errstr,
-                               errstr_size);
+    err = bwm_admin_partitions(rk, p->p_plan->p_input_topic, timeout, &nparts, errstr, errstr_size);
     if (err) {
         return err;
     }
@@ -743,8 +742,7 @@ static bwm_err_t ensure_topics(bwm_processor_t *p, char *errstr, size_t errstr_s
         return BWM_OK;
     }
     err = bwm_admin_create_topic(rk, p->p_plan->p_output_topic, nparts,
-                                 (int)p->p_jc->jc_topics_replication, timeout, errstr,
-                                 errstr_size);
+                                 (int)p->p_jc->jc_topics_replication, timeout, errstr, errstr_size);
     if (!err) {
         err = bwm_admin_create_topic(rk, p->p_jc->jc_dlq_topic, nparts,
                                      (int)p->p_jc->jc_topics_replication, timeout, errstr,
@@ -888,8 +886,7 @@ static void take(bwm_processor_t *p, rd_kafka_message_t *m)
     }
 }
 
-bwm_err_t bwm_processor_run(bwm_processor_t *p, int exit_at_end, char *errstr,
-                            size_t errstr_size)
+bwm_err_t bwm_processor_run(bwm_processor_t *p, int exit_at_end, char *errstr, size_t errstr_size)
 {
     char msg[512];
 

@@ -15,13 +15,13 @@
 #include "core/err.h"
 
 typedef struct bwm_processor_stats {
-    uint64_t ps_read;     /* input records consumed */
-    uint64_t ps_applied;  /* records applied to state */
-    uint64_t ps_skipped;  /* records at or below the fence, already applied */
-    uint64_t ps_dead;     /* records sent to the dead-letter topic */
-    uint64_t ps_results;  /* results produced */
-    uint64_t ps_batches;  /* partition batches committed */
-    uint64_t ps_fenced;   /* commits refused because another instance moved the fence */
+    uint64_t ps_read;    /* input records consumed */
+    uint64_t ps_applied; /* records applied to state */
+    uint64_t ps_skipped; /* records at or below the fence, already applied */
+    uint64_t ps_dead;    /* records sent to the dead-letter topic */
+    uint64_t ps_results; /* results produced */
+    uint64_t ps_batches; /* partition batches committed */
+    uint64_t ps_fenced;  /* commits refused because another instance moved the fence */
 } bwm_processor_stats_t;
 
 typedef struct bwm_processor bwm_processor_t;
@@ -40,8 +40,7 @@ bwm_err_t bwm_processor_new(const bwm_conf_t *conf, const bwm_job_t *job, bwm_pr
  * committing what was pending; an error means the process should exit 1 and
  * restart from the fence.
  */
-bwm_err_t bwm_processor_run(bwm_processor_t *p, int exit_at_end, char *errstr,
-                            size_t errstr_size);
+bwm_err_t bwm_processor_run(bwm_processor_t *p, int exit_at_end, char *errstr, size_t errstr_size);
 
 void bwm_processor_get_stats(const bwm_processor_t *p, bwm_processor_stats_t *out);
 

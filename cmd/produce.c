@@ -54,16 +54,11 @@ static void sleep_ms(long long ms)
 int bwm_cmd_produce(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"topic", required_argument, NULL, 't'},
-        {"generate", required_argument, NULL, 'n'},
-        {"vehicles", required_argument, NULL, 'k'},
-        {"seed", required_argument, NULL, 's'},
-        {"rate", required_argument, NULL, 'R'},
-        {"brokers", required_argument, NULL, 'b'},
-        {"registry", required_argument, NULL, 'r'},
-        {"config", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"topic", required_argument, NULL, 't'},    {"generate", required_argument, NULL, 'n'},
+        {"vehicles", required_argument, NULL, 'k'}, {"seed", required_argument, NULL, 's'},
+        {"rate", required_argument, NULL, 'R'},     {"brokers", required_argument, NULL, 'b'},
+        {"registry", required_argument, NULL, 'r'}, {"config", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     const char *topic = NULL, *path = NULL;
     long long count = -1, vehicles = 500, seed = 1, rate = 0, i, t0, last_draw = 0;

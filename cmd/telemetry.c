@@ -99,15 +99,13 @@ bwm_telemetry_t *bwm_telemetry_new(uint64_t seed, int vehicles, char *errstr, si
     }
     if (avro_schema_from_json_length(bwm_telemetry_avsc, strlen(bwm_telemetry_avsc),
                                      &g->g_schema) != 0) {
-        bwm_err_set(BWM_ERR_SCHEMA, errstr, errstr_size, "telemetry schema: %s",
-                    avro_strerror());
+        bwm_err_set(BWM_ERR_SCHEMA, errstr, errstr_size, "telemetry schema: %s", avro_strerror());
         g->g_schema = NULL;
         goto err;
     }
     g->g_iface = avro_generic_class_from_schema(g->g_schema);
     if (!g->g_iface || avro_generic_value_new(g->g_iface, &g->g_value) != 0) {
-        bwm_err_set(BWM_ERR_SCHEMA, errstr, errstr_size, "telemetry writer: %s",
-                    avro_strerror());
+        bwm_err_set(BWM_ERR_SCHEMA, errstr, errstr_size, "telemetry writer: %s", avro_strerror());
         goto err;
     }
     g->g_value_ok = 1;

@@ -28,8 +28,8 @@ bwm_err_t bwm_secret_resolve(const char *key, const char *spec, char **out, char
         size_t n;
 
         if (!f) {
-            return bwm_err_set(BWM_ERR_INVALID, errstr, errstr_size, "%s: cannot read %s: %s",
-                               key, spec + 5, strerror(errno));
+            return bwm_err_set(BWM_ERR_INVALID, errstr, errstr_size, "%s: cannot read %s: %s", key,
+                               spec + 5, strerror(errno));
         }
         buf = malloc(SECRET_MAX + 1);
         if (!buf) {
@@ -40,8 +40,8 @@ bwm_err_t bwm_secret_resolve(const char *key, const char *spec, char **out, char
         fclose(f);
         if (n > SECRET_MAX) {
             bwm_secret_free(buf);
-            return bwm_err_set(BWM_ERR_LIMIT, errstr, errstr_size,
-                               "%s: %s is larger than %d bytes", key, spec + 5, SECRET_MAX);
+            return bwm_err_set(BWM_ERR_LIMIT, errstr, errstr_size, "%s: %s is larger than %d bytes",
+                               key, spec + 5, SECRET_MAX);
         }
         while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) {
             n--;

@@ -205,16 +205,15 @@ static int walk(walk_t *w, avro_schema_t s, int depth)
     }
 }
 
-bwm_err_t bwm_avro_check(avro_schema_t schema, const void *p, size_t n, size_t *used,
-                         char *errstr, size_t errstr_size)
+bwm_err_t bwm_avro_check(avro_schema_t schema, const void *p, size_t n, size_t *used, char *errstr,
+                         size_t errstr_size)
 {
     walk_t w = {p, (const uint8_t *)p + n, NULL, 0};
 
     if (walk(&w, schema, 0)) {
         return bwm_err_set(BWM_ERR_DECODE, errstr, errstr_size,
-                           "not a %s record: %s at byte %zu of %zu",
-                           avro_schema_type_name(schema), w.w_error,
-                           (size_t)(w.w_p - (const uint8_t *)p), n);
+                           "not a %s record: %s at byte %zu of %zu", avro_schema_type_name(schema),
+                           w.w_error, (size_t)(w.w_p - (const uint8_t *)p), n);
     }
     *used = (size_t)(w.w_p - (const uint8_t *)p);
     return BWM_OK;

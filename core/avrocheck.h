@@ -23,7 +23,7 @@
  * Checks that p[0 .. n) starts with one datum of schema and sets *used to
  * its length. BWM_ERR_DECODE with a message when it does not.
  */
-bwm_err_t bwm_avro_check(avro_schema_t schema, const void *p, size_t n, size_t *used,
-                         char *errstr, size_t errstr_size);
+bwm_err_t bwm_avro_check(avro_schema_t schema, const void *p, size_t n, size_t *used, char *errstr,
+                         size_t errstr_size);
 
 #endif

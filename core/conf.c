@@ -253,8 +253,8 @@ static int enum_has(const char *words, const char *v)
     return 0;
 }
 
-static bwm_err_t bind_one(const bwm_conf_def_t *d, const char *value, const char *origin,
-                          void *out, char *errstr, size_t errstr_size)
+static bwm_err_t bind_one(const bwm_conf_def_t *d, const char *value, const char *origin, void *out,
+                          char *errstr, size_t errstr_size)
 {
     char where[600];
     char *field = (char *)out + d->cd_offset;
@@ -272,8 +272,8 @@ static bwm_err_t bind_one(const bwm_conf_def_t *d, const char *value, const char
                                    value, d->cd_enum);
             }
             if (d->cd_required && value[0] == '\0') {
-                return bwm_err_set(BWM_ERR_INVALID, errstr, errstr_size,
-                                   "%s%s must not be empty", where, d->cd_name);
+                return bwm_err_set(BWM_ERR_INVALID, errstr, errstr_size, "%s%s must not be empty",
+                                   where, d->cd_name);
             }
             copy = strdup(value);
             if (!copy) {
@@ -291,8 +291,8 @@ static bwm_err_t bind_one(const bwm_conf_def_t *d, const char *value, const char
             v = strtoll(value, &endp, 10);
             if (errno || endp == value || *endp != '\0') {
                 return bwm_err_set(BWM_ERR_INVALID, errstr, errstr_size,
-                                   "%s%s = '%s' is not an integer (allowed: %" PRId64
-                                   " .. %" PRId64 ")",
+                                   "%s%s = '%s' is not an integer (allowed: %" PRId64 " .. %" PRId64
+                                   ")",
                                    where, d->cd_name, value, d->cd_min, d->cd_max);
             }
             if (v < d->cd_min || v > d->cd_max) {
@@ -443,8 +443,8 @@ bwm_err_t bwm_conf_check_known(const bwm_conf_t *conf, const bwm_conf_table_t *c
                                "%sunknown key '%s' (did you mean '%s'?)", where, e->ce_key, best);
         }
         return bwm_err_set(BWM_ERR_INVALID, errstr, errstr_size,
-                           "%sunknown key '%s' (see `bwm config --help` for the valid keys)",
-                           where, e->ce_key);
+                           "%sunknown key '%s' (see `bwm config --help` for the valid keys)", where,
+                           e->ce_key);
     }
     return BWM_OK;
 }

@@ -64,7 +64,8 @@ bwm_err_t bwm_conf_parse(bwm_conf_t *conf, const char *text, size_t len, const c
 /* Returns the value of key, or NULL; *originp (optional) gets its origin. */
 const char *bwm_conf_get(const bwm_conf_t *conf, const char *key, const char **originp);
 
-/* Calls cb for every key starting with prefix, in the order first set. Stops at a non-zero return. */
+/* Calls cb for every key starting with prefix, in the order first set. Stops at a non-zero return.
+ */
 int bwm_conf_foreach_prefix(const bwm_conf_t *conf, const char *prefix,
                             int (*cb)(const char *key, const char *value, const char *origin,
                                       void *opaque),

@@ -11,7 +11,7 @@
 #include <string.h>
 
 typedef struct slot_map {
-    int sm_index;      /* writer field index, or -1 when absent (reader default: null) */
+    int sm_index; /* writer field index, or -1 when absent (reader default: null) */
     avro_type_t sm_avro;
     bwm_type_t sm_type;
     int sm_nullable;

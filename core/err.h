@@ -9,20 +9,20 @@
 
 typedef enum bwm_err {
     BWM_OK = 0,
-    BWM_ERR_NOMEM = -1,       /* allocation failed */
-    BWM_ERR_INVALID = -2,     /* invalid argument or configuration */
-    BWM_ERR_PARSE = -3,       /* malformed input text */
-    BWM_ERR_DECODE = -4,      /* undecodable record bytes */
-    BWM_ERR_FRAMING = -5,     /* unknown wire framing */
-    BWM_ERR_SCHEMA = -6,      /* schema missing, invalid or incompatible */
-    BWM_ERR_TYPE = -7,        /* value of the wrong type */
-    BWM_ERR_LIMIT = -8,       /* a configured limit was exceeded */
-    BWM_ERR_NOT_FOUND = -9,   /* no such key, id or file */
-    BWM_ERR_IO = -10,         /* I/O with another process failed */
-    BWM_ERR_TIMEOUT = -11,    /* a deadline passed */
-    BWM_ERR_FENCED = -12,     /* the fence moved: another instance owns the partition */
-    BWM_ERR_TRANSPORT = -13,  /* a remote service failed or refused */
-    BWM_ERR_OVERFLOW = -14,   /* arithmetic overflow */
+    BWM_ERR_NOMEM = -1,      /* allocation failed */
+    BWM_ERR_INVALID = -2,    /* invalid argument or configuration */
+    BWM_ERR_PARSE = -3,      /* malformed input text */
+    BWM_ERR_DECODE = -4,     /* undecodable record bytes */
+    BWM_ERR_FRAMING = -5,    /* unknown wire framing */
+    BWM_ERR_SCHEMA = -6,     /* schema missing, invalid or incompatible */
+    BWM_ERR_TYPE = -7,       /* value of the wrong type */
+    BWM_ERR_LIMIT = -8,      /* a configured limit was exceeded */
+    BWM_ERR_NOT_FOUND = -9,  /* no such key, id or file */
+    BWM_ERR_IO = -10,        /* I/O with another process failed */
+    BWM_ERR_TIMEOUT = -11,   /* a deadline passed */
+    BWM_ERR_FENCED = -12,    /* the fence moved: another instance owns the partition */
+    BWM_ERR_TRANSPORT = -13, /* a remote service failed or refused */
+    BWM_ERR_OVERFLOW = -14,  /* arithmetic overflow */
 } bwm_err_t;
 
 /* Returns a static description of err; never NULL. */

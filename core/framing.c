@@ -10,8 +10,8 @@ bwm_err_t bwm_frame_parse(const void *p, size_t n, bwm_frame_t *frame, char *err
 
     if (n >= 5 && b[0] == 0x00) {
         frame->f_framing = BWM_FRAMING_CONFLUENT;
-        frame->f_schema_id =
-            (int32_t)(((uint32_t)b[1] << 24) | ((uint32_t)b[2] << 16) | ((uint32_t)b[3] << 8) | b[4]);
+        frame->f_schema_id = (int32_t)(((uint32_t)b[1] << 24) | ((uint32_t)b[2] << 16) |
+                                       ((uint32_t)b[3] << 8) | b[4]);
         frame->f_body = b + 5;
         frame->f_body_len = n - 5;
         return BWM_OK;

@@ -132,8 +132,8 @@ static bwm_err_t parse_agg(bwm_plan_t *p, const bwm_schema_t *input, const char 
     }
     ops = bwm_agg_find(func);
     if (!ops) {
-        return bwm_err_set(BWM_ERR_PARSE, errstr, errstr_size,
-                           "unknown aggregate '%s' (known: %s)", func, bwm_agg_names());
+        return bwm_err_set(BWM_ERR_PARSE, errstr, errstr_size, "unknown aggregate '%s' (known: %s)",
+                           func, bwm_agg_names());
     }
     s = skip_ws(s + 1);
     if (*s == '*') {
@@ -327,8 +327,7 @@ bwm_plan_t *bwm_plan_new(const bwm_plan_spec_t *spec, const bwm_schema_t *input,
         if (p->p_slots[p->p_time_slot].ss_type != BWM_T_LONG) {
             bwm_err_set(BWM_ERR_TYPE, errstr, errstr_size,
                         "event time field '%s' must be a long (timestamp-millis), not %s",
-                        spec->ps_time_field,
-                        bwm_type_name(p->p_slots[p->p_time_slot].ss_type));
+                        spec->ps_time_field, bwm_type_name(p->p_slots[p->p_time_slot].ss_type));
             goto err;
         }
     }

@@ -20,21 +20,21 @@
 
 /* The job as configured: names only, nothing resolved yet. */
 typedef struct bwm_plan_spec {
-    const char *ps_name;         /* table name */
+    const char *ps_name; /* table name */
     const char *ps_input_topic;
     const char *ps_output_topic;
-    const char *ps_group_by;     /* field name */
-    const char *ps_aggregates;   /* "COUNT(*) AS samples, SUM(distance_km) AS distance_km" */
-    const char *ps_time_field;   /* event time field, or NULL for the Kafka timestamp */
+    const char *ps_group_by;   /* field name */
+    const char *ps_aggregates; /* "COUNT(*) AS samples, SUM(distance_km) AS distance_km" */
+    const char *ps_time_field; /* event time field, or NULL for the Kafka timestamp */
 } bwm_plan_spec_t;
 
 typedef struct bwm_plan_agg {
     const bwm_agg_ops_t *pa_ops;
-    char *pa_name;       /* result field name */
-    int pa_slot;         /* argument slot, or -1 for '*' */
+    char *pa_name; /* result field name */
+    int pa_slot;   /* argument slot, or -1 for '*' */
     bwm_type_t pa_arg_type;
     bwm_type_t pa_result_type;
-    size_t pa_offset;    /* of its state inside an entry's state block */
+    size_t pa_offset; /* of its state inside an entry's state block */
 } bwm_plan_agg_t;
 
 typedef struct bwm_plan {
@@ -46,11 +46,11 @@ typedef struct bwm_plan {
     int p_key_slot;
     char *p_key_name;
     bwm_type_t p_key_type;
-    int p_time_slot;          /* -1: the Kafka timestamp */
+    int p_time_slot; /* -1: the Kafka timestamp */
     bwm_plan_agg_t *p_aggs;
     size_t p_naggs;
-    size_t p_state_size;      /* bytes of all aggregate states of one entry */
-    char *p_output_schema;    /* Avro JSON of the result record */
+    size_t p_state_size;   /* bytes of all aggregate states of one entry */
+    char *p_output_schema; /* Avro JSON of the result record */
 } bwm_plan_t;
 
 /*

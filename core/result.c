@@ -46,8 +46,8 @@ bwm_result_enc_t *bwm_result_enc_new(const bwm_plan_t *plan, char *errstr, size_
         return NULL;
     }
     r->r_plan = plan;
-    r->r_schema = bwm_schema_parse(plan->p_output_schema, strlen(plan->p_output_schema), errstr,
-                                   errstr_size);
+    r->r_schema =
+        bwm_schema_parse(plan->p_output_schema, strlen(plan->p_output_schema), errstr, errstr_size);
     if (!r->r_schema) {
         goto err;
     }

@@ -242,8 +242,8 @@ static bwm_err_t reserve_touched(bwm_table_t *t)
     return BWM_OK;
 }
 
-bwm_err_t bwm_table_apply(bwm_table_t *t, bwm_entry_t *e, const bwm_value_t *slots,
-                          int64_t offset, char *errstr, size_t errstr_size)
+bwm_err_t bwm_table_apply(bwm_table_t *t, bwm_entry_t *e, const bwm_value_t *slots, int64_t offset,
+                          char *errstr, size_t errstr_size)
 {
     const bwm_plan_t *p = t->t_plan;
     size_t i;

@@ -68,8 +68,8 @@ bwm_err_t bwm_table_restore(bwm_table_t *t, bwm_entry_t *e, const void *enc, siz
  * or none (an aggregate error leaves e unchanged and returns it). Marks e
  * dirty and touched and sets its version to offset.
  */
-bwm_err_t bwm_table_apply(bwm_table_t *t, bwm_entry_t *e, const bwm_value_t *slots,
-                          int64_t offset, char *errstr, size_t errstr_size);
+bwm_err_t bwm_table_apply(bwm_table_t *t, bwm_entry_t *e, const bwm_value_t *slots, int64_t offset,
+                          char *errstr, size_t errstr_size);
 
 /* The entries touched since bwm_table_clear_touched(), in first-touch order. */
 bwm_entry_t *const *bwm_table_touched(const bwm_table_t *t, size_t *n);

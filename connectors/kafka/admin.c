@@ -23,8 +23,7 @@ bwm_err_t bwm_admin_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms
                            "cannot read metadata of topic %s: %s", topic, rd_kafka_err2str(err));
     }
     if (md->topic_cnt != 1 || md->topics[0].err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
-        ret = bwm_err_set(BWM_ERR_NOT_FOUND, errstr, errstr_size, "topic %s does not exist",
-                          topic);
+        ret = bwm_err_set(BWM_ERR_NOT_FOUND, errstr, errstr_size, "topic %s does not exist", topic);
     } else if (md->topics[0].err) {
         ret = bwm_err_set(BWM_ERR_TRANSPORT, errstr, errstr_size, "topic %s: %s", topic,
                           rd_kafka_err2str(md->topics[0].err));
@@ -35,9 +34,8 @@ bwm_err_t bwm_admin_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms
     return ret;
 }
 
-bwm_err_t bwm_admin_create_topic(rd_kafka_t *rk, const char *topic, int partitions,
-                                 int replication, int timeout_ms, char *errstr,
-                                 size_t errstr_size)
+bwm_err_t bwm_admin_create_topic(rd_kafka_t *rk, const char *topic, int partitions, int replication,
+                                 int timeout_ms, char *errstr, size_t errstr_size)
 {
     rd_kafka_NewTopic_t *nt;
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
@@ -60,8 +58,8 @@ bwm_err_t bwm_admin_create_topic(rd_kafka_t *rk, const char *topic, int partitio
     rd_kafka_CreateTopics(rk, &nt, 1, opts, q);
     ev = rd_kafka_queue_poll(q, timeout_ms + 1000);
     if (!ev) {
-        ret = bwm_err_set(BWM_ERR_TIMEOUT, errstr, errstr_size, "creating topic %s timed out",
-                          topic);
+        ret =
+            bwm_err_set(BWM_ERR_TIMEOUT, errstr, errstr_size, "creating topic %s timed out", topic);
     } else if (rd_kafka_event_error(ev)) {
         ret = bwm_err_set(BWM_ERR_TRANSPORT, errstr, errstr_size, "creating topic %s: %s", topic,
                           rd_kafka_event_error_string(ev));
@@ -83,9 +81,8 @@ bwm_err_t bwm_admin_create_topic(rd_kafka_t *rk, const char *topic, int partitio
     return ret;
 }
 
-bwm_err_t bwm_admin_watermarks(rd_kafka_t *rk, const char *topic, int32_t partition,
-                               int timeout_ms, int64_t *low, int64_t *high, char *errstr,
-                               size_t errstr_size)
+bwm_err_t bwm_admin_watermarks(rd_kafka_t *rk, const char *topic, int32_t partition, int timeout_ms,
+                               int64_t *low, int64_t *high, char *errstr, size_t errstr_size)
 {
     rd_kafka_resp_err_t err =
         rd_kafka_query_watermark_offsets(rk, topic, partition, low, high, timeout_ms);

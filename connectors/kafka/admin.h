@@ -18,13 +18,11 @@ bwm_err_t bwm_admin_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms
  * Creates topic with this many partitions and replication factor (-1: the
  * broker's default). A topic that exists already is success.
  */
-bwm_err_t bwm_admin_create_topic(rd_kafka_t *rk, const char *topic, int partitions,
-                                 int replication, int timeout_ms, char *errstr,
-                                 size_t errstr_size);
+bwm_err_t bwm_admin_create_topic(rd_kafka_t *rk, const char *topic, int partitions, int replication,
+                                 int timeout_ms, char *errstr, size_t errstr_size);
 
 /* Low and high watermark offsets of one partition, asked of the broker. */
-bwm_err_t bwm_admin_watermarks(rd_kafka_t *rk, const char *topic, int32_t partition,
-                               int timeout_ms, int64_t *low, int64_t *high, char *errstr,
-                               size_t errstr_size);
+bwm_err_t bwm_admin_watermarks(rd_kafka_t *rk, const char *topic, int32_t partition, int timeout_ms,
+                               int64_t *low, int64_t *high, char *errstr, size_t errstr_size);
 
 #endif

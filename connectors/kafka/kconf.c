@@ -46,8 +46,8 @@ rd_kafka_conf_t *bwm_kconf_new(const bwm_conf_t *conf, const char *const *defaul
     for (i = 0; defaults && defaults[i]; i += 2) {
         if (rd_kafka_conf_set(kc, defaults[i], defaults[i + 1], kerr, sizeof(kerr)) !=
             RD_KAFKA_CONF_OK) {
-            bwm_err_set(BWM_ERR_INVALID, errstr, errstr_size, "kafka default %s: %s",
-                        defaults[i], kerr);
+            bwm_err_set(BWM_ERR_INVALID, errstr, errstr_size, "kafka default %s: %s", defaults[i],
+                        kerr);
             rd_kafka_conf_destroy(kc);
             return NULL;
         }

@@ -35,12 +35,15 @@ bwm_err_t bwm_reader_new(const bwm_conf_t *conf, const char *topic, int32_t part
                          int64_t start, int timeout_ms, bwm_reader_t **out, char *errstr,
                          size_t errstr_size)
 {
+    /* librdkafka settings as key, value pairs. */
+    /* clang-format off */
     static const char *const defaults[] = {
         "enable.auto.commit", "false",
         "enable.partition.eof", "true",
         "group.id", "bwm-reader", /* required by librdkafka; never joined or committed */
         NULL,
     };
+    /* clang-format on */
     bwm_reader_t *r = calloc(1, sizeof(*r));
     rd_kafka_conf_t *kc;
     rd_kafka_topic_partition_list_t *l = NULL;

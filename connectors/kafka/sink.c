@@ -32,9 +32,10 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     }
 }
 
-bwm_err_t bwm_sink_new(const bwm_conf_t *conf, bwm_sink_t **out, char *errstr,
-                       size_t errstr_size)
+bwm_err_t bwm_sink_new(const bwm_conf_t *conf, bwm_sink_t **out, char *errstr, size_t errstr_size)
 {
+    /* librdkafka settings as key, value pairs. */
+    /* clang-format off */
     static const char *const defaults[] = {
         "enable.idempotence", "true",
         "acks", "all",
@@ -43,6 +44,7 @@ bwm_err_t bwm_sink_new(const bwm_conf_t *conf, bwm_sink_t **out, char *errstr,
         "compression.type", "lz4",
         NULL,
     };
+    /* clang-format on */
     bwm_sink_t *s = calloc(1, sizeof(*s));
     rd_kafka_conf_t *kc;
     char kerr[512];

@@ -16,8 +16,7 @@
 typedef struct bwm_sink bwm_sink_t;
 
 /* Creates the producer from conf's kafka.* keys. Caller frees with bwm_sink_destroy(). */
-bwm_err_t bwm_sink_new(const bwm_conf_t *conf, bwm_sink_t **out, char *errstr,
-                       size_t errstr_size);
+bwm_err_t bwm_sink_new(const bwm_conf_t *conf, bwm_sink_t **out, char *errstr, size_t errstr_size);
 
 /* Flushes what is in flight (bounded by timeout_ms) and frees the producer. */
 void bwm_sink_destroy(bwm_sink_t *s, int timeout_ms);

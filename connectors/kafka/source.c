@@ -63,6 +63,8 @@ bwm_err_t bwm_source_new(const bwm_conf_t *conf, const char *topic, const char *
                          const bwm_source_handler_t *handler, void *opaque, bwm_source_t **out,
                          char *errstr, size_t errstr_size)
 {
+    /* librdkafka settings as key, value pairs. */
+    /* clang-format off */
     const char *defaults[] = {
         "group.id", group_id,
         "enable.auto.commit", "false",
@@ -71,6 +73,7 @@ bwm_err_t bwm_source_new(const bwm_conf_t *conf, const char *topic, const char *
         "enable.partition.eof", "true",
         NULL,
     };
+    /* clang-format on */
     bwm_source_t *s = calloc(1, sizeof(*s));
     rd_kafka_conf_t *kc;
     rd_kafka_topic_partition_list_t *sub;

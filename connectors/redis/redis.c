@@ -12,7 +12,9 @@
 #include "connectors/secret.h"
 
 #define CONF_DEF(name, type, def, min, max, field, desc)                                           \
-    {name, type, def, min, max, NULL, offsetof(bwm_redis_conf_t, field), 0, desc}
+    {                                                                                              \
+        name, type, def, min, max, NULL, offsetof(bwm_redis_conf_t, field), 0, desc                \
+    }
 
 static const bwm_conf_def_t redis_defs[] = {
     CONF_DEF("redis.url", BWM_CONF_SECRET, "redis://127.0.0.1:6379/0", 0, 0, rc_url,
@@ -80,8 +82,8 @@ static bwm_err_t parse_url(bwm_redis_t *r, const char *url, char *errstr, size_t
         long port = strtol(colon + 1, &end, 10);
 
         if (end != p + n || port < 1 || port > 65535) {
-            return bwm_err_set(BWM_ERR_INVALID, errstr, errstr_size,
-                               "redis.url: bad port '%.*s'", (int)(p + n - colon - 1), colon + 1);
+            return bwm_err_set(BWM_ERR_INVALID, errstr, errstr_size, "redis.url: bad port '%.*s'",
+                               (int)(p + n - colon - 1), colon + 1);
         }
         r->r_port = (int)port;
     }
@@ -168,8 +170,7 @@ static bwm_err_t do_connect(bwm_redis_t *r, char *errstr, size_t errstr_size)
     return BWM_OK;
 }
 
-bwm_err_t bwm_redis_new(const bwm_conf_t *conf, bwm_redis_t **out, char *errstr,
-                        size_t errstr_size)
+bwm_err_t bwm_redis_new(const bwm_conf_t *conf, bwm_redis_t **out, char *errstr, size_t errstr_size)
 {
     bwm_redis_t *r = calloc(1, sizeof(*r));
     char *url = NULL;

@@ -195,8 +195,7 @@ static bwm_err_t store_get_many(void *ctx, const char *ns, int32_t part,
             return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
         }
         for (i = 0; i < m; i++) {
-            if (argv_key(s, i + 1, ns, part, ":s:", keys[done + i].sk_key,
-                         keys[done + i].sk_len)) {
+            if (argv_key(s, i + 1, ns, part, ":s:", keys[done + i].sk_key, keys[done + i].sk_len)) {
                 return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
             }
         }
@@ -212,8 +211,7 @@ static bwm_err_t store_get_many(void *ctx, const char *ns, int32_t part,
 
         if (redisGetReply(c, (void **)&rep) != REDIS_OK || !rep) {
             bwm_redis_failed(s->rs_redis);
-            return bwm_err_set(BWM_ERR_IO, errstr, errstr_size, "Redis MGET failed: %s",
-                               c->errstr);
+            return bwm_err_set(BWM_ERR_IO, errstr, errstr_size, "Redis MGET failed: %s", c->errstr);
         }
         if (rep->type != REDIS_REPLY_ARRAY) {
             err = bwm_err_set(BWM_ERR_TRANSPORT, errstr, errstr_size, "Redis MGET: %s",
@@ -292,8 +290,8 @@ static bwm_err_t store_commit(void *ctx, const char *ns, int32_t part, const bwm
 
         if (!rep) {
             bwm_redis_failed(s->rs_redis);
-            return bwm_err_set(BWM_ERR_IO, errstr, errstr_size,
-                               "Redis commit of %s/%d failed: %s", ns, (int)part, c->errstr);
+            return bwm_err_set(BWM_ERR_IO, errstr, errstr_size, "Redis commit of %s/%d failed: %s",
+                               ns, (int)part, c->errstr);
         }
         if (rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) == 0 &&
             attempt == 0) {
@@ -311,8 +309,8 @@ static bwm_err_t store_commit(void *ctx, const char *ns, int32_t part, const bwm
                               "fence of %s/%d moved: expected '%s', found '%s'", ns, (int)part,
                               fexp, rep->str + (rep->len > 7 ? 7 : rep->len));
         } else if (rep->type != REDIS_REPLY_INTEGER || rep->integer != 1) {
-            err = bwm_err_set(BWM_ERR_TRANSPORT, errstr, errstr_size,
-                              "Redis commit of %s/%d: %s", ns, (int)part,
+            err = bwm_err_set(BWM_ERR_TRANSPORT, errstr, errstr_size, "Redis commit of %s/%d: %s",
+                              ns, (int)part,
                               rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
         }
         freeReplyObject(rep);

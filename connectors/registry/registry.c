@@ -18,7 +18,9 @@
 #include "connectors/secret.h"
 
 #define CONF_DEF(name, type, def, min, max, field, desc)                                           \
-    {name, type, def, min, max, NULL, offsetof(bwm_registry_conf_t, field), 0, desc}
+    {                                                                                              \
+        name, type, def, min, max, NULL, offsetof(bwm_registry_conf_t, field), 0, desc             \
+    }
 
 static const bwm_conf_def_t registry_defs[] = {
     CONF_DEF("registry.url", BWM_CONF_STR, "http://127.0.0.1:8081", 0, 0, rg_url,
@@ -35,8 +37,8 @@ static const bwm_conf_def_t registry_defs[] = {
              rg_max_response_bytes, "largest registry response accepted"),
 };
 
-const bwm_conf_table_t bwm_registry_conf_table = {
-    "registry", registry_defs, sizeof(registry_defs) / sizeof(registry_defs[0])};
+const bwm_conf_table_t bwm_registry_conf_table = {"registry", registry_defs,
+                                                  sizeof(registry_defs) / sizeof(registry_defs[0])};
 
 typedef struct cached_schema {
     int32_t cs_id;
@@ -116,8 +118,8 @@ bwm_err_t bwm_registry_new(const bwm_conf_t *conf, bwm_registry_t **out, char *e
     }
     r->r_curl = curl_easy_init();
     r->r_headers = curl_slist_append(NULL, "Accept: application/vnd.schemaregistry.v1+json");
-    r->r_headers = curl_slist_append(r->r_headers,
-                                     "Content-Type: application/vnd.schemaregistry.v1+json");
+    r->r_headers =
+        curl_slist_append(r->r_headers, "Content-Type: application/vnd.schemaregistry.v1+json");
     if (!r->r_curl || !r->r_headers) {
         err = bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "cannot set up libcurl");
         goto err;
@@ -179,8 +181,8 @@ static bwm_err_t request(bwm_registry_t *r, const char *path, const char *body, 
         }
         if (attempt >= r->r_conf.rg_retries) {
             if (rc != CURLE_OK) {
-                return bwm_err_set(BWM_ERR_TRANSPORT, errstr, errstr_size,
-                                   "schema registry %s: %s", url, curl_easy_strerror(rc));
+                return bwm_err_set(BWM_ERR_TRANSPORT, errstr, errstr_size, "schema registry %s: %s",
+                                   url, curl_easy_strerror(rc));
             }
             return bwm_err_set(BWM_ERR_TRANSPORT, errstr, errstr_size,
                                "schema registry %s: HTTP %ld", url, *status);

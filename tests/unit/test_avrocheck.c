@@ -44,7 +44,7 @@ Test(avrocheck, hostile_records_are_refused)
         const char *why;
     } cases[] = {
         {{0x04, 'h'}, 2, "length beyond the end"},
-        {{0x01}, 1, "length beyond the end"}, /* negative length -1 */
+        {{0x01}, 1, "length beyond the end"},                         /* negative length -1 */
         {{0xfe, 0xff, 0xff, 0xff, 0x0f}, 5, "length beyond the end"}, /* 2 GiB string */
         {{0x00, 0x04}, 2, "union branch out of range"},
         {{0x00, 0x00, 0x04}, 3, "enum index out of range"},

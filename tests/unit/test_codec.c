@@ -13,8 +13,7 @@
 #include "fixtures.h"
 
 /* Encodes a record of schema_json whose fields are set by fill(). */
-static size_t encode(const char *schema_json, void (*fill)(avro_value_t *), char *out,
-                     size_t size)
+static size_t encode(const char *schema_json, void (*fill)(avro_value_t *), char *out, size_t size)
 {
     avro_schema_t s;
     avro_value_iface_t *iface;
@@ -75,8 +74,8 @@ Test(codec, decodes_every_scalar_kind_into_slots)
 {
     bwm_schema_t *s = fixture_schema();
     bwm_slot_spec_t specs[] = {
-        {"vin", BWM_T_STRING, 0, 0}, {"n", BWM_T_LONG, 0, 0},     {"big", BWM_T_LONG, 0, 0},
-        {"km", BWM_T_DOUBLE, 0, 0},  {"f", BWM_T_DOUBLE, 0, 0},   {"on", BWM_T_BOOL, 0, 0},
+        {"vin", BWM_T_STRING, 0, 0},  {"n", BWM_T_LONG, 0, 0},       {"big", BWM_T_LONG, 0, 0},
+        {"km", BWM_T_DOUBLE, 0, 0},   {"f", BWM_T_DOUBLE, 0, 0},     {"on", BWM_T_BOOL, 0, 0},
         {"fuel", BWM_T_DOUBLE, 1, 1}, {"state", BWM_T_STRING, 0, 0}, {"n", BWM_T_DOUBLE, 0, 0},
     };
     bwm_value_t out[9];
@@ -200,8 +199,14 @@ Test(codec, json_numbers_and_strings)
         double d;
         const char *text;
     } doubles[] = {
-        {0.1, "0.1"}, {3.0, "3.0"}, {-2.5e-8, "-2.5e-08"}, {1e300, "1e+300"},
-        {1.0 / 3.0, "0.3333333333333333"}, {0.1 + 0.2, "0.30000000000000004"}, {0.0 / 0.0, "\"NaN\""}, {-1.0 / 0.0, "\"-Infinity\""},
+        {0.1, "0.1"},
+        {3.0, "3.0"},
+        {-2.5e-8, "-2.5e-08"},
+        {1e300, "1e+300"},
+        {1.0 / 3.0, "0.3333333333333333"},
+        {0.1 + 0.2, "0.30000000000000004"},
+        {0.0 / 0.0, "\"NaN\""},
+        {-1.0 / 0.0, "\"-Infinity\""},
     };
     size_t i;
     bwm_buf_t b;

@@ -29,16 +29,16 @@ static bwm_conf_t *parse(const char *text, bwm_err_t want, char *errstr, size_t 
 {
     bwm_conf_t *c = bwm_conf_new();
 
-    cr_assert_eq(bwm_conf_parse(c, text, strlen(text), "t.conf", errstr, size), want, "%s",
-                 errstr);
+    cr_assert_eq(bwm_conf_parse(c, text, strlen(text), "t.conf", errstr, size), want, "%s", errstr);
     return c;
 }
 
 Test(conf, parses_binds_and_applies_defaults)
 {
     char err[512] = "";
-    bwm_conf_t *c = parse("# comment\n! also a comment\n\n  sample.name =  a b  \nsample.flag=true\n",
-                          BWM_OK, err, sizeof(err));
+    bwm_conf_t *c =
+        parse("# comment\n! also a comment\n\n  sample.name =  a b  \nsample.flag=true\n", BWM_OK,
+              err, sizeof(err));
     sample_t s = {0};
 
     cr_assert_eq(bwm_conf_bind(c, &table, &s, err, sizeof(err)), BWM_OK, "%s", err);
@@ -75,9 +75,12 @@ Test(conf, bad_values_name_key_line_and_bounds)
     static const struct bad_case cases[] = {
         {"sample.name = x\nsample.count = 0\n",
          "t.conf:2: sample.count = 0 is out of range (allowed: 1 .. 100)"},
-        {"sample.name = x\nsample.count = 12abc\n", "t.conf:2: sample.count = '12abc' is not an integer"},
-        {"sample.name = x\nsample.flag = yes\n", "t.conf:2: sample.flag = 'yes' is not valid (allowed: true|false)"},
-        {"sample.name = x\nsample.mode = slow\n", "t.conf:2: sample.mode = 'slow' is not valid (allowed: fast|safe)"},
+        {"sample.name = x\nsample.count = 12abc\n",
+         "t.conf:2: sample.count = '12abc' is not an integer"},
+        {"sample.name = x\nsample.flag = yes\n",
+         "t.conf:2: sample.flag = 'yes' is not valid (allowed: true|false)"},
+        {"sample.name = x\nsample.mode = slow\n",
+         "t.conf:2: sample.mode = 'slow' is not valid (allowed: fast|safe)"},
         {"sample.count = 5\n", "sample.name is required"},
         {"sample.name = \n", "t.conf:1: sample.name must not be empty"},
     };
@@ -116,8 +119,8 @@ Test(conf, syntax_errors_and_duplicates)
 Test(conf, unknown_keys_are_errors_with_a_suggestion)
 {
     char err[512] = "";
-    bwm_conf_t *c = parse("sample.name = x\nkafka.acks = all\nsample.cuont = 3\n", BWM_OK, err,
-                          sizeof(err));
+    bwm_conf_t *c =
+        parse("sample.name = x\nkafka.acks = all\nsample.cuont = 3\n", BWM_OK, err, sizeof(err));
 
     cr_assert_eq(bwm_conf_check_known(c, tables, 1, prefixes, 1, err, sizeof(err)),
                  BWM_ERR_INVALID);
@@ -143,8 +146,8 @@ static int count_cb(const char *key, const char *value, const char *origin, void
 Test(conf, prefix_iteration_and_env_names)
 {
     char err[512] = "", env[64];
-    bwm_conf_t *c = parse("kafka.a = 1\nsample.name = x\nkafka.b.c = 2\n", BWM_OK, err,
-                          sizeof(err));
+    bwm_conf_t *c =
+        parse("kafka.a = 1\nsample.name = x\nkafka.b.c = 2\n", BWM_OK, err, sizeof(err));
     int n = 0;
 
     bwm_conf_foreach_prefix(c, "kafka.", count_cb, &n);

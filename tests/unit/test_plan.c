@@ -11,8 +11,9 @@ Test(plan, resolves_slots_types_and_state_layout)
 {
     bwm_schema_t *s = fixture_schema();
     char err[512];
-    bwm_plan_t *p = fixture_plan(s, "vin", "COUNT(*) AS samples, SUM(km), sum(big) AS total, "
-                                           "COUNT(fuel) AS with_fuel",
+    bwm_plan_t *p = fixture_plan(s, "vin",
+                                 "COUNT(*) AS samples, SUM(km), sum(big) AS total, "
+                                 "COUNT(fuel) AS with_fuel",
                                  err, sizeof(err));
 
     cr_assert_not_null(p, "%s", err);
