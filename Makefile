@@ -37,6 +37,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS  := -std=gnu11 $(WARN) $(CFLAGS_$(MODE)) -I. -I$(B)/gen $(PKG_CFLAGS) -MMD -MP
 LDFLAGS := $(LDFLAGS_$(MODE))
 LIBS    := $(PKG_LIBS) -lm
+TEST_LIBS := $(shell pkg-config --libs criterion 2>/dev/null)
 
 CORE_SRC := $(wildcard core/*.c)
 CONN_SRC := $(wildcard connectors/*.c connectors/*/*.c)
@@ -82,7 +83,7 @@ $(BIN): $(call obj,cmd/main.c) $(B)/libbwm.a
 
 $(UNIT_BIN): $(call obj,$(UNIT_SRC)) $(B)/libbwm.a
 	@echo "  LINK  $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcriterion
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(TEST_LIBS)
 
 test-unit: $(UNIT_BIN)
 	$(UNIT_BIN) --jobs 2
