@@ -17,15 +17,16 @@ static bwm_type_t count_result_type(bwm_type_t arg)
     return BWM_T_LONG;
 }
 
-static void count_init(void *st, bwm_type_t arg)
+static void count_init(void *st, bwm_type_t arg, const bwm_agg_params_t *params)
 {
     (void)arg;
+    (void)params;
     ((count_state_t *)st)->cs_n = 0;
 }
 
-static bwm_err_t count_add(void *st, const bwm_value_t *v)
+static bwm_err_t count_add(void *st, const bwm_agg_input_t *in)
 {
-    (void)v;
+    (void)in;
     ((count_state_t *)st)->cs_n++;
     return BWM_OK;
 }
@@ -96,7 +97,7 @@ static bwm_type_t sum_result_type(bwm_type_t arg)
     return bwm_type_is_numeric(arg) ? arg : BWM_T_NULL;
 }
 
-static void sum_init(void *st, bwm_type_t arg)
+static void sum_init(void *st, bwm_type_t arg, const bwm_agg_params_t *params)
 {
     sum_state_t *s = st;
 
@@ -104,18 +105,29 @@ static void sum_init(void *st, bwm_type_t arg)
     s->ss_any = 0;
     s->ss_long = 0;
     s->ss_double = 0;
+    (void)params;
 }
 
-static bwm_err_t sum_add(void *st, const bwm_value_t *v)
+static bwm_err_t sum_check(const void *st, const bwm_agg_input_t *in)
+{
+    const sum_state_t *s = st;
+    int64_t r;
+
+    if (s->ss_type == BWM_T_LONG &&
+        __builtin_add_overflow(s->ss_long, in->ai_value->u.v_long, &r)) {
+        return BWM_ERR_OVERFLOW;
+    }
+    return BWM_OK;
+}
+
+static bwm_err_t sum_add(void *st, const bwm_agg_input_t *in)
 {
     sum_state_t *s = st;
+    const bwm_value_t *v = in->ai_value;
 
     if (s->ss_type == BWM_T_LONG) {
         int64_t r;
 
-        if (v->v_type != BWM_T_LONG) {
-            return BWM_ERR_TYPE;
-        }
         if (__builtin_add_overflow(s->ss_long, v->u.v_long, &r)) {
             return BWM_ERR_OVERFLOW;
         }
@@ -207,6 +219,7 @@ static const bwm_agg_ops_t agg_sum = {
     .ao_result_type = sum_result_type,
     .ao_result_nullable = 1,
     .ao_init = sum_init,
+    .ao_check = sum_check,
     .ao_add = sum_add,
     .ao_merge = sum_merge,
     .ao_result = sum_result,

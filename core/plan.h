@@ -34,6 +34,7 @@ typedef struct bwm_plan_agg {
     int pa_slot;   /* argument slot, or -1 for '*' */
     bwm_type_t pa_arg_type;
     bwm_type_t pa_result_type;
+    bwm_agg_params_t pa_params;
     size_t pa_offset; /* of its state inside an entry's state block */
 } bwm_plan_agg_t;
 

@@ -17,7 +17,6 @@ struct bwm_table {
     bwm_entry_t **t_touched;
     size_t t_ntouched;
     size_t t_touched_cap;
-    uint64_t *t_scratch; /* copy of a state block, restored when an aggregate fails */
 };
 
 static uint64_t hash_bytes(const char *p, size_t n)
@@ -42,12 +41,28 @@ bwm_table_t *bwm_table_new(const bwm_plan_t *plan)
     t->t_plan = plan;
     t->t_cap = 64;
     t->t_slots = calloc(t->t_cap, sizeof(*t->t_slots));
-    t->t_scratch = malloc(plan->p_state_size ? plan->p_state_size : 8);
-    if (!t->t_slots || !t->t_scratch) {
+    if (!t->t_slots) {
         bwm_table_destroy(t);
         return NULL;
     }
     return t;
+}
+
+/* Frees an entry and whatever its aggregate states point to. */
+static void entry_free(const bwm_table_t *t, bwm_entry_t *e)
+{
+    const bwm_plan_t *p = t->t_plan;
+    size_t i;
+
+    if (!e) {
+        return;
+    }
+    for (i = 0; i < p->p_naggs; i++) {
+        if (p->p_aggs[i].pa_ops->ao_destroy) {
+            p->p_aggs[i].pa_ops->ao_destroy((char *)e->e_state + p->p_aggs[i].pa_offset);
+        }
+    }
+    free(e);
 }
 
 void bwm_table_destroy(bwm_table_t *t)
@@ -59,12 +74,11 @@ void bwm_table_destroy(bwm_table_t *t)
     }
     if (t->t_slots) {
         for (i = 0; i < t->t_cap; i++) {
-            free(t->t_slots[i]);
+            entry_free(t, t->t_slots[i]);
         }
     }
     free(t->t_slots);
     free(t->t_touched);
-    free(t->t_scratch);
     free(t);
 }
 
@@ -165,20 +179,17 @@ bwm_err_t bwm_table_restore(bwm_table_t *t, bwm_entry_t *e, const void *enc, siz
                            "has format %u with %zu",
                            e->e_key, fmt, naggs, BWM_STATE_FORMAT, p->p_naggs);
     }
-    memcpy(t->t_scratch, e->e_state, p->p_state_size);
     for (i = 0; i < p->p_naggs; i++) {
         const bwm_plan_agg_t *a = &p->p_aggs[i];
         void *st = (char *)e->e_state + a->pa_offset;
 
         if (bwm_cursor_u8(&c) != a->pa_ops->ao_id || a->pa_ops->ao_decode(st, &c) != BWM_OK) {
-            memcpy(e->e_state, t->t_scratch, p->p_state_size);
             return bwm_err_set(BWM_ERR_DECODE, errstr, errstr_size,
                                "stored state of key '%s' does not decode as %s (aggregate %zu)",
                                e->e_key, a->pa_ops->ao_name, i + 1);
         }
     }
     if (bwm_cursor_left(&c) != 0) {
-        memcpy(e->e_state, t->t_scratch, p->p_state_size);
         return bwm_err_set(BWM_ERR_DECODE, errstr, errstr_size,
                            "stored state of key '%s' has %zu trailing bytes", e->e_key,
                            bwm_cursor_left(&c));
@@ -218,7 +229,7 @@ bwm_err_t bwm_table_put(bwm_table_t *t, const char *key, size_t keylen, bwm_entr
     e->e_keylen = (uint32_t)keylen;
     for (i = 0; i < p->p_naggs; i++) {
         p->p_aggs[i].pa_ops->ao_init((char *)e->e_state + p->p_aggs[i].pa_offset,
-                                     p->p_aggs[i].pa_arg_type);
+                                     p->p_aggs[i].pa_arg_type, &p->p_aggs[i].pa_params);
     }
     t->t_slots[probe(t, h, key, keylen)] = e;
     t->t_count++;
@@ -252,20 +263,33 @@ bwm_err_t bwm_table_apply(bwm_table_t *t, bwm_entry_t *e, const bwm_value_t *slo
     if (reserve_touched(t) != BWM_OK) {
         return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
-    memcpy(t->t_scratch, e->e_state, p->p_state_size);
+    /* Every aggregate or none: first ask each whether it can take the record. */
     for (i = 0; i < p->p_naggs; i++) {
         const bwm_plan_agg_t *a = &p->p_aggs[i];
-        const bwm_value_t *arg = a->pa_slot >= 0 ? &slots[a->pa_slot] : NULL;
+        bwm_agg_input_t in = {a->pa_slot >= 0 ? &slots[a->pa_slot] : NULL, 0, offset};
 
-        if (arg && arg->v_type == BWM_T_NULL) {
+        if (in.ai_value && in.ai_value->v_type == BWM_T_NULL) {
             continue; /* aggregates skip nulls, as in SQL */
         }
-        err = a->pa_ops->ao_add((char *)e->e_state + a->pa_offset, arg);
+        err = a->pa_ops->ao_check ? a->pa_ops->ao_check((char *)e->e_state + a->pa_offset, &in)
+                                  : BWM_OK;
         if (err) {
-            memcpy(e->e_state, t->t_scratch, p->p_state_size);
             return bwm_err_set(err, errstr, errstr_size, "%s in %s(%s) for key '%s'",
                                bwm_err2str(err), a->pa_ops->ao_name,
-                               arg ? p->p_slots[a->pa_slot].ss_name : "*", e->e_key);
+                               in.ai_value ? p->p_slots[a->pa_slot].ss_name : "*", e->e_key);
+        }
+    }
+    for (i = 0; i < p->p_naggs; i++) {
+        const bwm_plan_agg_t *a = &p->p_aggs[i];
+        bwm_agg_input_t in = {a->pa_slot >= 0 ? &slots[a->pa_slot] : NULL, 0, offset};
+
+        if (in.ai_value && in.ai_value->v_type == BWM_T_NULL) {
+            continue;
+        }
+        err = a->pa_ops->ao_add((char *)e->e_state + a->pa_offset, &in);
+        if (err) {
+            return bwm_err_set(err, errstr, errstr_size, "%s in %s for key '%s'",
+                               bwm_err2str(err), a->pa_ops->ao_name, e->e_key);
         }
     }
     e->e_version = offset;

@@ -26,6 +26,19 @@ static uint64_t next(uint64_t *x)
     return *x;
 }
 
+static const bwm_agg_input_t star = {NULL, 0, 0};
+
+/* One record's input holding v (the pointer must stay valid while it is used). */
+static const bwm_agg_input_t *in(const bwm_value_t *v)
+{
+    static bwm_agg_input_t i;
+
+    i.ai_value = v;
+    i.ai_time = 0;
+    i.ai_offset = 0;
+    return &i;
+}
+
 static bwm_value_t lv(int64_t v)
 {
     bwm_value_t x = {.v_type = BWM_T_LONG, .u.v_long = v};
@@ -54,8 +67,8 @@ Test(agg, count_and_sum_tables)
     bwm_value_t r, v;
     int i;
 
-    count->ao_init(cs, BWM_T_NULL);
-    sum->ao_init(ss, BWM_T_LONG);
+    count->ao_init(cs, BWM_T_NULL, NULL);
+    sum->ao_init(ss, BWM_T_LONG, NULL);
     count->ao_result(cs, &r);
     cr_assert_eq(r.v_type, BWM_T_LONG);
     cr_assert_eq(r.u.v_long, 0);
@@ -63,8 +76,8 @@ Test(agg, count_and_sum_tables)
     cr_assert_eq(r.v_type, BWM_T_NULL, "SUM of nothing is NULL");
     for (i = 1; i <= 10; i++) {
         v = lv(i);
-        cr_assert_eq(count->ao_add(cs, NULL), BWM_OK);
-        cr_assert_eq(sum->ao_add(ss, &v), BWM_OK);
+        cr_assert_eq(count->ao_add(cs, &star), BWM_OK);
+        cr_assert_eq(sum->ao_add(ss, in(&v)), BWM_OK);
     }
     count->ao_result(cs, &r);
     cr_assert_eq(r.u.v_long, 10);
@@ -82,14 +95,14 @@ Test(agg, integer_sum_overflow_is_an_error_and_changes_nothing)
     uint64_t ss[4], other[4];
     bwm_value_t v = lv(INT64_MAX), r;
 
-    sum->ao_init(ss, BWM_T_LONG);
-    cr_assert_eq(sum->ao_add(ss, &v), BWM_OK);
+    sum->ao_init(ss, BWM_T_LONG, NULL);
+    cr_assert_eq(sum->ao_add(ss, in(&v)), BWM_OK);
     v = lv(1);
-    cr_assert_eq(sum->ao_add(ss, &v), BWM_ERR_OVERFLOW);
+    cr_assert_eq(sum->ao_check(ss, in(&v)), BWM_ERR_OVERFLOW);
     sum->ao_result(ss, &r);
     cr_assert_eq(r.u.v_long, INT64_MAX);
-    sum->ao_init(other, BWM_T_LONG);
-    cr_assert_eq(sum->ao_add(other, &v), BWM_OK);
+    sum->ao_init(other, BWM_T_LONG, NULL);
+    cr_assert_eq(sum->ao_add(other, in(&v)), BWM_OK);
     cr_assert_eq(sum->ao_merge(ss, other), BWM_ERR_OVERFLOW);
     sum->ao_result(ss, &r);
     cr_assert_eq(r.u.v_long, INT64_MAX);
@@ -107,19 +120,19 @@ Test(agg, merge_of_random_splits_equals_sequential)
         int n = (int)(next(&x) % 500), cut = n ? (int)(next(&x) % (uint64_t)(n + 1)) : 0, i;
         bwm_value_t r1, r2;
 
-        sum->ao_init(all_s, BWM_T_LONG);
-        sum->ao_init(a_s, BWM_T_LONG);
-        sum->ao_init(b_s, BWM_T_LONG);
-        count->ao_init(all_c, BWM_T_NULL);
-        count->ao_init(a_c, BWM_T_NULL);
-        count->ao_init(b_c, BWM_T_NULL);
+        sum->ao_init(all_s, BWM_T_LONG, NULL);
+        sum->ao_init(a_s, BWM_T_LONG, NULL);
+        sum->ao_init(b_s, BWM_T_LONG, NULL);
+        count->ao_init(all_c, BWM_T_NULL, NULL);
+        count->ao_init(a_c, BWM_T_NULL, NULL);
+        count->ao_init(b_c, BWM_T_NULL, NULL);
         for (i = 0; i < n; i++) {
             bwm_value_t v = lv((int64_t)(next(&x) % 2000001) - 1000000);
 
-            sum->ao_add(all_s, &v);
-            sum->ao_add(i < cut ? a_s : b_s, &v);
-            count->ao_add(all_c, NULL);
-            count->ao_add(i < cut ? a_c : b_c, NULL);
+            sum->ao_add(all_s, in(&v));
+            sum->ao_add(i < cut ? a_s : b_s, in(&v));
+            count->ao_add(all_c, &star);
+            count->ao_add(i < cut ? a_c : b_c, &star);
         }
         /* merge b into a, and (separately) a into b: commutativity */
         {
@@ -153,21 +166,21 @@ Test(agg, double_sum_and_encoding_round_trip)
     bwm_cursor_t cur;
     int i;
 
-    sum->ao_init(s, BWM_T_DOUBLE);
-    count->ao_init(c, BWM_T_NULL);
+    sum->ao_init(s, BWM_T_DOUBLE, NULL);
+    count->ao_init(c, BWM_T_NULL, NULL);
     for (i = 0; i < 3; i++) {
-        sum->ao_add(s, &v);
-        count->ao_add(c, NULL);
+        sum->ao_add(s, in(&v));
+        count->ao_add(c, &star);
     }
     v = lv(2); /* an integer added to a DOUBLE sum is promoted */
-    sum->ao_add(s, &v);
+    sum->ao_add(s, in(&v));
     bwm_buf_init(&b);
     sum->ao_encode(s, &b);
     count->ao_encode(c, &b);
     cr_assert_eq(b.b_data[0], 1, "encodings start with their format version");
     bwm_cursor_init(&cur, b.b_data, b.b_len);
-    sum->ao_init(back, BWM_T_DOUBLE);
-    count->ao_init(cback, BWM_T_NULL);
+    sum->ao_init(back, BWM_T_DOUBLE, NULL);
+    count->ao_init(cback, BWM_T_NULL, NULL);
     cr_assert_eq(sum->ao_decode(back, &cur), BWM_OK);
     cr_assert_eq(count->ao_decode(cback, &cur), BWM_OK);
     cr_assert_eq(bwm_cursor_left(&cur), 0);
@@ -179,7 +192,7 @@ Test(agg, double_sum_and_encoding_round_trip)
     /* truncated or foreign bytes do not decode */
     bwm_cursor_init(&cur, b.b_data, 5);
     cr_assert_eq(sum->ao_decode(back, &cur), BWM_ERR_DECODE);
-    sum->ao_init(back, BWM_T_LONG);
+    sum->ao_init(back, BWM_T_LONG, NULL);
     bwm_cursor_init(&cur, b.b_data, b.b_len);
     cr_assert_eq(sum->ao_decode(back, &cur), BWM_ERR_DECODE, "a DOUBLE sum is not a BIGINT sum");
     bwm_buf_free(&b);
