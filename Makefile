@@ -115,6 +115,30 @@ lint:
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
 	    --suppress=missingIncludeSystem -I. cmd core connectors
 
+# `make fuzz`: the job-language parser under libFuzzer with ASan+UBSan for FUZZ_SECONDS,
+# from a copy of the seed corpus in build/fuzz/corpus (the repo's corpus stays as it is).
+# It needs clang and Debian's libclang-rt-14-dev (libFuzzer and the sanitizer runtimes).
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_DIR     := build/fuzz
+FUZZ_SRC     := tests/fuzz/fuzz_sql.c $(wildcard core/sql*.c) core/buf.c
+FUZZ_HDR     := $(wildcard core/sql*.h) core/ast.h core/buf.h core/err.h
+
+.PHONY: fuzz
+fuzz: $(FUZZ_DIR)/fuzz_sql
+	@mkdir -p $(FUZZ_DIR)/corpus
+	@cp tests/fuzz/corpus/sql/* $(FUZZ_DIR)/corpus/
+	@echo "  FUZZ  $< for $(FUZZ_SECONDS) s"
+	$(Q)$< -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=8192 -print_final_stats=1 \
+	    -dict=tests/fuzz/sql.dict -artifact_prefix=$(FUZZ_DIR)/ $(FUZZ_DIR)/corpus
+
+$(FUZZ_DIR)/fuzz_sql: $(FUZZ_SRC) $(FUZZ_HDR)
+	@mkdir -p $(@D)
+	@echo "  CC    $@"
+	$(Q)$(FUZZ_CC) -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
+	    -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=undefined -I. -o $@ $(FUZZ_SRC) -lm
+
 clean:
 	rm -rf build
 

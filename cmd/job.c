@@ -1,5 +1,6 @@
 /*
- * job.c: the job's configuration table and plan building.
+ * job.c: the job's configuration table, and loading a job: its SQL file, its
+ * input schema and its plan.
  */
 #include "cmd/job.h"
 
@@ -10,37 +11,31 @@
 
 #include "cmd/cli.h"
 #include "connectors/log.h"
+#include "connectors/registry/registry.h"
+#include "core/sql.h"
 
 #define DEF(name, type, def, min, max, field, req, desc)                                           \
-    {                                                                                              \
-        name, type, def, min, max, NULL, offsetof(bwm_job_conf_t, field), req, desc                \
-    }
+    {name, type, def, min, max, NULL, offsetof(bwm_job_conf_t, field), req, desc}
 #define ENUM(name, def, words, field, desc)                                                        \
-    {                                                                                              \
-        name, BWM_CONF_ENUM, def, 0, 0, words, offsetof(bwm_job_conf_t, field), 0, desc            \
-    }
+    {name, BWM_CONF_ENUM, def, 0, 0, words, offsetof(bwm_job_conf_t, field), 0, desc}
 
 static const bwm_conf_def_t job_defs[] = {
-    DEF("job.name", BWM_CONF_STR, NULL, 0, 0, jc_name, 1,
-        "table name: names the result record and the default state namespace"),
-    DEF("job.group.by", BWM_CONF_STR, NULL, 0, 0, jc_group_by, 1,
-        "input field whose value is the key (the input must be keyed by it)"),
-    DEF("job.aggregates", BWM_CONF_STR, NULL, 0, 0, jc_aggregates, 1,
-        "aggregates, e.g. COUNT(*) AS samples, SUM(distance_km) AS distance_km"),
-    DEF("job.timestamp", BWM_CONF_STR, NULL, 0, 0, jc_timestamp, 0,
-        "input field holding event time (timestamp-millis); default: the Kafka timestamp"),
-    DEF("source.topic", BWM_CONF_STR, NULL, 0, 0, jc_source_topic, 1, "input topic"),
-    DEF("source.schema", BWM_CONF_STR, NULL, 0, 0, jc_source_schema, 1,
-        "reader schema of the input (.avsc), relative to the config file"),
-    DEF("source.max.record.bytes", BWM_CONF_INT, "1048576", 16, 1073741824, jc_max_record_bytes, 0,
-        "larger input records go to the dead-letter topic (reason limit)"),
+    DEF("job", BWM_CONF_STR, NULL, 0, 0, jc_path, 1,
+        "the job file (.sql), relative to the configuration file"),
+    DEF("source.topic", BWM_CONF_STR, NULL, 0, 0, jc_source_topic, 0,
+        "input topic; default: the topic of the job's stream"),
+    DEF("sink.topic", BWM_CONF_STR, NULL, 0, 0, jc_sink_topic, 0,
+        "result topic; default: the topic of the job's query"),
+    DEF("source.max.record.bytes", BWM_CONF_INT, "1048576", 16, 1073741824, jc_max_record_bytes,
+        0, "larger input records go to the dead-letter topic (reason limit)"),
     DEF("job.max.key.bytes", BWM_CONF_INT, "1024", 1, 65536, jc_max_key_bytes, 0,
-        "longer keys go to the dead-letter topic (reason limit)"),
-    DEF("sink.topic", BWM_CONF_STR, NULL, 0, 0, jc_sink_topic, 1, "result topic"),
+        "longer group keys go to the dead-letter topic (reason limit)"),
+    DEF("job.eval.memory.bytes", BWM_CONF_INT, "16777216", 4096, 1073741824, jc_eval_bytes, 0,
+        "memory for strings one record's expressions make; beyond it the record is dead-lettered"),
     DEF("state.namespace", BWM_CONF_STR, NULL, 0, 0, jc_namespace, 0,
-        "state namespace in Redis; default: job.name"),
+        "state namespace in Redis; default: the name of the job's query"),
     DEF("dlq.topic", BWM_CONF_STR, NULL, 0, 0, jc_dlq_topic, 0,
-        "dead-letter topic; default: <source.topic>.dlq"),
+        "dead-letter topic; default: <input topic>.dlq"),
     DEF("commit.interval.ms", BWM_CONF_INT, "1000", 1, 3600000, jc_commit_interval_ms, 0,
         "longest time records wait in a batch before it is committed"),
     DEF("commit.max.records", BWM_CONF_INT, "10000", 1, 10000000, jc_commit_max_records, 0,
@@ -50,7 +45,7 @@ static const bwm_conf_def_t job_defs[] = {
     DEF("topics.replication.factor", BWM_CONF_INT, "-1", -1, 32, jc_topics_replication, 0,
         "replication factor of created topics; -1: the broker's default"),
     DEF("shutdown.timeout.ms", BWM_CONF_INT, "30000", 100, 3600000, jc_shutdown_timeout_ms, 0,
-        "time to finish the pending batch and leave the group on SIGTERM"),
+        "longest wait for records in flight when stopping"),
     DEF("runtime.timeout.ms", BWM_CONF_INT, "30000", 100, 3600000, jc_timeout_ms, 0,
         "timeout of Kafka metadata, admin and delivery waits"),
     ENUM("log.level", "info", "err|warn|notice|info|debug", jc_log_level, "log level"),
@@ -68,7 +63,11 @@ void bwm_job_destroy(bwm_job_t *j)
     }
     bwm_plan_destroy(j->j_plan);
     bwm_schema_destroy(j->j_input_schema);
+    bwm_script_destroy(j->j_script);
     bwm_conf_unbind(&bwm_job_conf_table, &j->j_conf);
+    free(j->j_schema_source);
+    free(j->j_file);
+    free(j->j_text);
     free(j);
 }
 
@@ -91,15 +90,100 @@ static int namespace_ok(const char *ns)
     return 1;
 }
 
+/* Formats a parse or plan error with the job file's line and a caret. */
+static bwm_err_t sql_error(const bwm_job_t *j, const bwm_sql_error_t *se, char *errstr,
+                           size_t errstr_size)
+{
+    bwm_buf_t b;
+
+    bwm_buf_init(&b);
+    bwm_sql_error_format(se, j->j_text, j->j_len, j->j_file, &b);
+    bwm_err_set(BWM_ERR_INVALID, errstr, errstr_size, "%s",
+                b.b_failed ? se->se_message : (const char *)b.b_data);
+    bwm_buf_free(&b);
+    return BWM_ERR_INVALID;
+}
+
+/* The input's schema: from the stream's schema file, or the registry's latest. */
+static bwm_err_t load_input_schema(bwm_job_t *j, const bwm_conf_t *conf,
+                                   const bwm_stream_info_t *si, const char *topic, char *errstr,
+                                   size_t errstr_size)
+{
+    char *text = NULL, msg[512], subject[512];
+    size_t len = 0;
+    bwm_err_t err;
+
+    if (si->si_schema) {
+        const char *slash = strrchr(j->j_file, '/');
+        char *dir = slash ? strndup(j->j_file, (size_t)(slash - j->j_file)) : NULL;
+        char *path = bwm_cli_path(dir, si->si_schema);
+
+        free(dir);
+        if (!path) {
+            return BWM_ERR_NOMEM;
+        }
+        err = bwm_cli_read_file(path, 1 << 20, &text, &len, msg, sizeof(msg));
+        j->j_schema_source = path;
+        if (err) {
+            return bwm_err_set(BWM_ERR_INVALID, errstr, errstr_size,
+                               "%s: schema of stream %s: %s", j->j_file, si->si_name, msg);
+        }
+    } else {
+        bwm_registry_t *reg = NULL;
+
+        snprintf(subject, sizeof(subject), "%s-value", topic);
+        err = bwm_registry_new(conf, &reg, errstr, errstr_size);
+        if (err) {
+            return err;
+        }
+        err = bwm_registry_latest(reg, subject, &text, msg, sizeof(msg));
+        bwm_registry_destroy(reg);
+        if (err) {
+            return bwm_err_set(err == BWM_ERR_NOT_FOUND ? BWM_ERR_INVALID : err, errstr,
+                               errstr_size,
+                               "%s: stream %s names no schema file, and the registry has none: "
+                               "%s (add schema = 'file.avsc' to its WITH clause, or register "
+                               "one)",
+                               j->j_file, si->si_name, msg);
+        }
+        len = strlen(text);
+        j->j_schema_source = strdup(subject);
+    }
+    j->j_input_schema = bwm_schema_parse(text, len, msg, sizeof(msg));
+    free(text);
+    if (!j->j_input_schema) {
+        return bwm_err_set(BWM_ERR_INVALID, errstr, errstr_size, "schema of stream %s (%s): %s",
+                           si->si_name, j->j_schema_source ? j->j_schema_source : "?", msg);
+    }
+    return BWM_OK;
+}
+
+/* Replaces *field with a copy of value when value is set. */
+static int override(char **field, const char *value)
+{
+    char *copy;
+
+    if (!value) {
+        return 0;
+    }
+    copy = strdup(value);
+    if (!copy) {
+        return -1;
+    }
+    free(*field);
+    *field = copy;
+    return 0;
+}
+
 bwm_err_t bwm_job_new(const bwm_conf_t *conf, const char *dir, bwm_job_t **out, char *errstr,
                       size_t errstr_size)
 {
     bwm_job_t *j = calloc(1, sizeof(*j));
     bwm_job_conf_t *jc;
-    bwm_plan_spec_t spec;
-    char *path = NULL, *text = NULL, msg[512];
+    bwm_stream_info_t si;
+    bwm_sql_error_t se;
     const char *origin;
-    size_t len;
+    char msg[512];
     bwm_err_t err;
 
     if (!j) {
@@ -117,59 +201,59 @@ bwm_err_t bwm_job_new(const bwm_conf_t *conf, const char *dir, bwm_job_t **out, 
                           jc->jc_log_debug);
         goto err;
     }
-    if (!jc->jc_namespace) {
-        jc->jc_namespace = strdup(jc->jc_name);
+    j->j_file = bwm_cli_path(dir, jc->jc_path);
+    if (!j->j_file) {
+        err = BWM_ERR_NOMEM;
+        goto err;
     }
-    if (!jc->jc_dlq_topic) {
-        jc->jc_dlq_topic = malloc(strlen(jc->jc_source_topic) + 5);
-        if (jc->jc_dlq_topic) {
-            sprintf(jc->jc_dlq_topic, "%s.dlq", jc->jc_source_topic);
-        }
+    err = bwm_cli_read_file(j->j_file, 1 << 20, &j->j_text, &j->j_len, msg, sizeof(msg));
+    if (err) {
+        bwm_conf_get(conf, "job", &origin);
+        err = bwm_err_set(BWM_ERR_INVALID, errstr, errstr_size, "%s: job: %s",
+                          origin ? origin : "", msg);
+        goto err;
     }
-    if (!jc->jc_namespace || !jc->jc_dlq_topic) {
+    memset(&se, 0, sizeof(se));
+    j->j_script = bwm_sql_parse(j->j_text, j->j_len, &se);
+    if (!j->j_script || bwm_plan_stream(j->j_script, &si, &se)) {
+        err = sql_error(j, &se, errstr, errstr_size);
+        goto err;
+    }
+    err = load_input_schema(j, conf, &si, jc->jc_source_topic ? jc->jc_source_topic : si.si_topic,
+                            errstr, errstr_size);
+    if (err) {
+        goto err;
+    }
+    j->j_plan = bwm_plan_new(j->j_script, j->j_input_schema, &se);
+    if (!j->j_plan) {
+        err = sql_error(j, &se, errstr, errstr_size);
+        goto err;
+    }
+    if (override(&j->j_plan->p_input_topic, jc->jc_source_topic) ||
+        override(&j->j_plan->p_output_topic, jc->jc_sink_topic) ||
+        (!jc->jc_namespace && !(jc->jc_namespace = strdup(j->j_plan->p_name)))) {
         err = bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
         goto err;
+    }
+    if (!jc->jc_dlq_topic) {
+        jc->jc_dlq_topic = malloc(strlen(j->j_plan->p_input_topic) + 5);
+        if (!jc->jc_dlq_topic) {
+            err = bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
+            goto err;
+        }
+        sprintf(jc->jc_dlq_topic, "%s.dlq", j->j_plan->p_input_topic);
     }
     if (!namespace_ok(jc->jc_namespace)) {
         bwm_conf_get(conf, "state.namespace", &origin);
         err = bwm_err_set(BWM_ERR_INVALID, errstr, errstr_size,
                           "%s: state.namespace = '%s' is not valid (allowed: 1 to 200 of "
                           "A-Z a-z 0-9 _ - .)",
-                          origin ? origin : "job.name", jc->jc_namespace);
+                          origin ? origin : j->j_file, jc->jc_namespace);
         goto err;
     }
-    path = bwm_cli_path(dir, jc->jc_source_schema);
-    bwm_conf_get(conf, "source.schema", &origin);
-    err = path ? bwm_cli_read_file(path, 1 << 20, &text, &len, msg, sizeof(msg)) : BWM_ERR_NOMEM;
-    if (err) {
-        err = bwm_err_set(BWM_ERR_INVALID, errstr, errstr_size, "%s: source.schema: %s",
-                          origin ? origin : "", msg);
-        goto err;
-    }
-    j->j_input_schema = bwm_schema_parse(text, len, msg, sizeof(msg));
-    if (!j->j_input_schema) {
-        err = bwm_err_set(BWM_ERR_INVALID, errstr, errstr_size, "%s: source.schema: %s: %s",
-                          origin ? origin : "", path, msg);
-        goto err;
-    }
-    spec.ps_name = jc->jc_name;
-    spec.ps_input_topic = jc->jc_source_topic;
-    spec.ps_output_topic = jc->jc_sink_topic;
-    spec.ps_group_by = jc->jc_group_by;
-    spec.ps_aggregates = jc->jc_aggregates;
-    spec.ps_time_field = jc->jc_timestamp;
-    j->j_plan = bwm_plan_new(&spec, j->j_input_schema, msg, sizeof(msg));
-    if (!j->j_plan) {
-        err = bwm_err_set(BWM_ERR_INVALID, errstr, errstr_size, "job: %s", msg);
-        goto err;
-    }
-    free(path);
-    free(text);
     *out = j;
     return BWM_OK;
 err:
-    free(path);
-    free(text);
     bwm_job_destroy(j);
     return err;
 }

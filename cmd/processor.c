@@ -2,17 +2,14 @@
  * processor.c: the batch loop of `bwm run`.
  *
  * A batch gathers records of the assigned partitions until commit.max.records
- * or commit.interval.ms. Each partition's records are then:
- *   1. decoded into slot rows (bad ones marked for the dead-letter topic);
- *   2. looked up in the partition's table, misses fetched from the store in
- *      one round trip;
- *   3. applied in offset order; a result is produced for every touched key
- *      and a dead-letter record for every failed input.
- * Then the producer is flushed (every result and dead-letter record must be
- * acknowledged), and each partition's touched states and new fence are
- * committed in one compare-and-set, and finally the Kafka offset is committed.
- * Any failure before the state commit leaves the fence where it was, so a
- * restart reprocesses the batch and produces the same results again.
+ * or commit.interval.ms. Each partition's records are then decoded and staged
+ * in the partition's engine (core/engine.h), the states they need are read
+ * from the store in one round trip, and the engine applies them. Its results
+ * and the dead-letter records are produced; then the producer is flushed (all
+ * must be acknowledged), each partition's changed states, close index and new
+ * fence are committed in one compare-and-set, and finally the Kafka offset is
+ * committed. Any failure before the state commit leaves the fence where it
+ * was, so a restart reprocesses the batch and produces the same results again.
  */
 #include "cmd/processor.h"
 
@@ -30,9 +27,8 @@
 #include "connectors/registry/registry.h"
 #include "connectors/store.h"
 #include "core/decoder.h"
+#include "core/engine.h"
 #include "core/framing.h"
-#include "core/result.h"
-#include "core/table.h"
 
 /* Seconds between progress lines in the log. */
 #define PROGRESS_INTERVAL_MS 10000
@@ -41,31 +37,20 @@
 #define REASON_FRAMING "framing"
 #define REASON_SCHEMA  "schema"
 #define REASON_DECODE  "decode"
-#define REASON_EVAL    "eval"
 #define REASON_LIMIT   "limit"
-
-typedef struct row {
-    rd_kafka_message_t *r_msg;
-    const char *r_reason; /* non-NULL: dead-letter it */
-    char r_error[256];
-    size_t r_key_off; /* key text in the batch arena */
-    size_t r_key_len;
-    size_t r_slot0; /* first of its slots in p_slots */
-    int64_t r_time;
-    bwm_entry_t *r_entry;
-} row_t;
 
 typedef struct part {
     int pt_assigned;
     int pt_eof;
-    bwm_table_t *pt_table;
+    bwm_engine_t *pt_engine;
     bwm_fence_t pt_fence; /* as this instance last read or wrote it */
     rd_kafka_message_t **pt_msgs;
     size_t pt_n;
     size_t pt_cap;
+    rd_kafka_message_t **pt_rows; /* the message of each staged row */
+    size_t pt_rows_cap;
     int pt_in_batch;     /* processed, waiting for the flush and commit */
     int64_t pt_next_off; /* fence offset to commit */
-    int64_t pt_next_wm;  /* watermark to commit */
 } part_t;
 
 typedef struct decoder_slot {
@@ -78,12 +63,12 @@ struct bwm_processor {
     const bwm_job_t *p_job;
     const bwm_job_conf_t *p_jc;
     const bwm_plan_t *p_plan;
+    bwm_engine_limits_t p_limits;
     const bwm_store_ops_t *p_store_ops;
     void *p_store;
     bwm_registry_t *p_registry;
     bwm_sink_t *p_sink;
     bwm_source_t *p_source;
-    bwm_result_enc_t *p_results;
     int32_t p_result_schema_id;
     decoder_slot_t *p_decoders;
     size_t p_ndecoders;
@@ -92,19 +77,8 @@ struct bwm_processor {
     size_t p_pending;
     long long p_batch_start_ms;
     long long p_progress_ms;
-    /* Batch scratch, reused. */
-    row_t *p_rows;
-    size_t p_rows_cap;
-    bwm_value_t *p_slots;
-    size_t p_slots_cap;
-    bwm_buf_t p_arena;
-    bwm_buf_t p_enc;
-    bwm_entry_t **p_missing;
-    bwm_store_key_t *p_missing_keys;
-    size_t p_missing_cap;
-    bwm_store_put_t *p_puts;
-    size_t p_puts_cap;
-    size_t *p_put_offs;
+    bwm_value_t *p_slots; /* one decoded record */
+    bwm_buf_t p_enc;      /* one framed result */
     bwm_processor_stats_t p_stats;
     int p_failed;
     char p_error[512];
@@ -149,13 +123,46 @@ static void part_drop_pending(bwm_processor_t *p, part_t *pt)
     pt->pt_n = 0;
 }
 
-/* Forgets a partition's cached states and pending records. */
+/* Forgets a partition's states and pending records. */
 static void part_reset(bwm_processor_t *p, part_t *pt)
 {
     part_drop_pending(p, pt);
-    bwm_table_destroy(pt->pt_table);
-    pt->pt_table = NULL;
+    bwm_engine_destroy(pt->pt_engine);
+    pt->pt_engine = NULL;
     pt->pt_in_batch = 0;
+}
+
+static bwm_err_t on_index(const char *key, size_t len, int64_t close, void *opaque)
+{
+    return bwm_engine_expect(opaque, key, len, close);
+}
+
+/*
+ * Reads the partition's fence and close index and builds its engine: where a
+ * partition starts, on assignment and after a rewind.
+ */
+static bwm_err_t part_start(bwm_processor_t *p, int32_t id, part_t *pt, char *errstr,
+                            size_t errstr_size)
+{
+    bwm_err_t err;
+
+    part_reset(p, pt);
+    err = p->p_store_ops->so_fence_get(p->p_store, p->p_jc->jc_namespace, id, &pt->pt_fence, errstr,
+                                       errstr_size);
+    if (err) {
+        return err;
+    }
+    pt->pt_engine =
+        bwm_engine_new(p->p_plan, pt->pt_fence.f_watermark, &p->p_limits, errstr, errstr_size);
+    if (!pt->pt_engine) {
+        return BWM_ERR_NOMEM;
+    }
+    if (p->p_plan->p_window.w_kind != BWM_WINDOW_NONE) {
+        err = p->p_store_ops->so_index_get(p->p_store, p->p_jc->jc_namespace, id, on_index,
+                                           pt->pt_engine, errstr, errstr_size);
+    }
+    pt->pt_eof = 0;
+    return err;
 }
 
 /* The decoder for a writer schema id: from the cache, or built from the registry's schema. */
@@ -163,7 +170,7 @@ static bwm_err_t decoder_for(bwm_processor_t *p, int32_t id, decoder_slot_t **ou
                              size_t errstr_size)
 {
     const bwm_schema_t *writer;
-    decoder_slot_t *ds = NULL;
+    decoder_slot_t *ds;
     size_t i;
     bwm_err_t err;
 
@@ -201,65 +208,63 @@ static bwm_err_t decoder_for(bwm_processor_t *p, int32_t id, decoder_slot_t **ou
     return BWM_OK;
 }
 
-static bwm_err_t reserve_rows(bwm_processor_t *p, size_t n)
+static bwm_err_t produce_dead(bwm_processor_t *p, const rd_kafka_message_t *m, const char *reason,
+                              const char *error)
 {
-    size_t nslots = p->p_plan->p_nslots;
+    rd_kafka_headers_t *orig = NULL, *h;
+    char part[16], off[24], msg[512];
+    bwm_err_t err;
 
-    if (n > p->p_rows_cap) {
-        row_t *r = realloc(p->p_rows, n * sizeof(*r));
-        bwm_value_t *s;
-
-        if (!r) {
-            return BWM_ERR_NOMEM;
-        }
-        p->p_rows = r;
-        p->p_rows_cap = n;
-        s = realloc(p->p_slots, n * nslots * sizeof(*s) + 1);
-        if (!s) {
-            return BWM_ERR_NOMEM;
-        }
-        p->p_slots = s;
+    if (rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR && orig) {
+        h = rd_kafka_headers_copy(orig);
+    } else {
+        h = rd_kafka_headers_new(5);
     }
+    snprintf(part, sizeof(part), "%d", (int)m->partition);
+    snprintf(off, sizeof(off), "%" PRId64, m->offset);
+    rd_kafka_header_add(h, "bwm.reason", -1, reason, -1);
+    rd_kafka_header_add(h, "bwm.source.topic", -1, rd_kafka_topic_name(m->rkt), -1);
+    rd_kafka_header_add(h, "bwm.source.partition", -1, part, -1);
+    rd_kafka_header_add(h, "bwm.source.offset", -1, off, -1);
+    rd_kafka_header_add(h, "bwm.error", -1, error, -1);
+    err = bwm_sink_produce(p->p_sink, p->p_jc->jc_dlq_topic, RD_KAFKA_PARTITION_UA, m->key,
+                           m->key_len, m->payload, m->len, h, msg, sizeof(msg));
+    if (err) {
+        rd_kafka_headers_destroy(h);
+        fail(p, "dead-letter topic: %s", msg);
+        return err;
+    }
+    BWM_LOG(BWM_LOG_DEBUG, BWM_FAC_MAIN, "dead-lettered %s [%d] @%" PRId64 " (%s): %s",
+            rd_kafka_topic_name(m->rkt), (int)m->partition, m->offset, reason, error);
+    p->p_stats.ps_dead++;
     return BWM_OK;
 }
 
-static void dead(row_t *r, const char *reason, const char *error)
-{
-    r->r_reason = reason;
-    snprintf(r->r_error, sizeof(r->r_error), "%s", error);
-}
-
 /*
- * Step 1 for one record: framing, schema, slots, key. String slot values are
- * copied into the arena with their offset kept in the pointer until
- * relocate_rows() turns offsets into addresses once the arena stops growing.
+ * Step 1 for one record: framing, schema and slots, then staging in the
+ * engine. A record that cannot be decoded is dead-lettered at once.
  */
-static bwm_err_t decode_row(bwm_processor_t *p, row_t *r)
+static bwm_err_t stage_record(bwm_processor_t *p, part_t *pt, rd_kafka_message_t *m)
 {
-    const bwm_plan_t *plan = p->p_plan;
-    rd_kafka_message_t *m = r->r_msg;
-    bwm_value_t *slots = &p->p_slots[r->r_slot0];
     bwm_frame_t frame;
     decoder_slot_t *ds = NULL;
-    char msg[256], key[65537];
-    size_t keylen, i;
+    char msg[512];
+    size_t row;
+    int64_t ts;
     bwm_err_t err;
 
     if (m->len > (size_t)p->p_jc->jc_max_record_bytes) {
         snprintf(msg, sizeof(msg),
                  "record of %zu bytes exceeds source.max.record.bytes (%" PRId64 ")", m->len,
                  p->p_jc->jc_max_record_bytes);
-        dead(r, REASON_LIMIT, msg);
-        return BWM_OK;
+        return produce_dead(p, m, REASON_LIMIT, msg);
     }
     if (bwm_frame_parse(m->payload, m->len, &frame, msg, sizeof(msg)) != BWM_OK) {
-        dead(r, REASON_FRAMING, msg);
-        return BWM_OK;
+        return produce_dead(p, m, REASON_FRAMING, msg);
     }
     err = decoder_for(p, frame.f_schema_id, &ds, msg, sizeof(msg));
     if (err == BWM_ERR_NOT_FOUND) {
-        dead(r, REASON_SCHEMA, msg);
-        return BWM_OK;
+        return produce_dead(p, m, REASON_SCHEMA, msg);
     }
     if (err) {
         /* The registry could not be asked: the record may be good. Do not dead-letter it. */
@@ -267,82 +272,31 @@ static bwm_err_t decode_row(bwm_processor_t *p, row_t *r)
         return err;
     }
     if (!ds->ds_dec) {
-        dead(r, REASON_SCHEMA, ds->ds_error);
-        return BWM_OK;
+        return produce_dead(p, m, REASON_SCHEMA, ds->ds_error);
     }
-    if (bwm_decoder_decode(ds->ds_dec, frame.f_body, frame.f_body_len, slots, msg, sizeof(msg)) !=
-        BWM_OK) {
-        dead(r, REASON_DECODE, msg);
-        return BWM_OK;
+    if (bwm_decoder_decode(ds->ds_dec, frame.f_body, frame.f_body_len, p->p_slots, msg,
+                           sizeof(msg)) != BWM_OK) {
+        return produce_dead(p, m, REASON_DECODE, msg);
     }
-    err = bwm_table_key(&slots[plan->p_key_slot], key,
-                        (size_t)p->p_jc->jc_max_key_bytes + 1 < sizeof(key)
-                            ? (size_t)p->p_jc->jc_max_key_bytes + 1
-                            : sizeof(key),
-                        &keylen);
-    if (err == BWM_ERR_TYPE) {
-        snprintf(msg, sizeof(msg), "group key %s is null", plan->p_key_name);
-        dead(r, REASON_EVAL, msg);
-        return BWM_OK;
-    }
-    if (err) {
-        snprintf(msg, sizeof(msg), "group key %s is longer than job.max.key.bytes (%" PRId64 ")",
-                 plan->p_key_name, p->p_jc->jc_max_key_bytes);
-        dead(r, REASON_LIMIT, msg);
-        return BWM_OK;
-    }
-    r->r_time = rd_kafka_message_timestamp(m, NULL);
-    if (r->r_time < 0) {
-        r->r_time = BWM_WATERMARK_NONE;
-    }
-    if (plan->p_time_slot >= 0) {
-        const bwm_value_t *t = &slots[plan->p_time_slot];
-
-        if (t->v_type != BWM_T_LONG) {
-            snprintf(msg, sizeof(msg), "event time %s is null",
-                     plan->p_slots[plan->p_time_slot].ss_name);
-            dead(r, REASON_EVAL, msg);
-            return BWM_OK;
-        }
-        r->r_time = t->u.v_long;
-    }
-    r->r_key_off = p->p_arena.b_len;
-    r->r_key_len = keylen;
-    bwm_buf_put(&p->p_arena, key, keylen);
-    bwm_buf_put_u8(&p->p_arena, 0);
-    for (i = 0; i < plan->p_nslots; i++) {
-        if (slots[i].v_type == BWM_T_STRING) {
-            size_t off = p->p_arena.b_len;
-
-            bwm_buf_put(&p->p_arena, slots[i].u.v_str.p, slots[i].u.v_str.n);
-            slots[i].u.v_str.p = (const char *)(uintptr_t)off;
-        }
-    }
-    if (p->p_arena.b_failed) {
+    ts = rd_kafka_message_timestamp(m, NULL);
+    if (bwm_engine_stage(pt->pt_engine, m->offset, ts >= 0 ? ts : BWM_TIME_NONE, p->p_slots,
+                         &row) != BWM_OK) {
         fail(p, "%s", "out of memory");
         return BWM_ERR_NOMEM;
     }
-    return BWM_OK;
-}
+    if (row >= pt->pt_rows_cap) {
+        size_t cap = pt->pt_rows_cap ? pt->pt_rows_cap * 2 : 256;
+        rd_kafka_message_t **n = realloc(pt->pt_rows, cap * sizeof(*n));
 
-/* Turns arena offsets in string slots into addresses (see decode_row). */
-static void relocate_rows(bwm_processor_t *p, size_t nrows)
-{
-    size_t i, s, nslots = p->p_plan->p_nslots;
-
-    for (i = 0; i < nrows; i++) {
-        bwm_value_t *slots = &p->p_slots[p->p_rows[i].r_slot0];
-
-        if (p->p_rows[i].r_reason) {
-            continue;
+        if (!n) {
+            fail(p, "%s", "out of memory");
+            return BWM_ERR_NOMEM;
         }
-        for (s = 0; s < nslots; s++) {
-            if (slots[s].v_type == BWM_T_STRING) {
-                slots[s].u.v_str.p =
-                    (const char *)p->p_arena.b_data + (uintptr_t)slots[s].u.v_str.p;
-            }
-        }
+        pt->pt_rows = n;
+        pt->pt_rows_cap = cap;
     }
+    pt->pt_rows[row] = m;
+    return BWM_OK;
 }
 
 typedef struct load_ctx {
@@ -355,126 +309,57 @@ static bwm_err_t on_loaded(size_t i, const void *val, size_t len, void *opaque)
     load_ctx_t *lc = opaque;
     char msg[512];
 
-    if (!val) {
-        return BWM_OK;
-    }
-    if (bwm_table_restore(lc->lc_pt->pt_table, lc->lc_p->p_missing[i], val, len, msg,
-                          sizeof(msg)) != BWM_OK) {
+    if (bwm_engine_load(lc->lc_pt->pt_engine, i, val, len, msg, sizeof(msg)) != BWM_OK) {
         fail(lc->lc_p, "state store: %s", msg);
         return BWM_ERR_DECODE;
     }
     return BWM_OK;
 }
 
-/* Step 2: every row's entry, fresh or fetched; misses are fetched in one round trip. */
-static bwm_err_t load_entries(bwm_processor_t *p, int32_t id, part_t *pt, size_t nrows)
+/* Produces what the engine made: results, tombstones and dead letters. */
+static bwm_err_t produce_outputs(bwm_processor_t *p, part_t *pt)
 {
-    size_t i, nmiss = 0;
-    char msg[512];
-    load_ctx_t lc = {p, pt};
-    bwm_err_t err;
-
-    for (i = 0; i < nrows; i++) {
-        row_t *r = &p->p_rows[i];
-        const char *key = (const char *)p->p_arena.b_data + r->r_key_off;
-
-        if (r->r_reason) {
-            continue;
-        }
-        r->r_entry = bwm_table_get(pt->pt_table, key, r->r_key_len);
-        if (r->r_entry) {
-            continue;
-        }
-        if (nmiss == p->p_missing_cap) {
-            size_t cap = p->p_missing_cap ? p->p_missing_cap * 2 : 1024;
-            bwm_entry_t **m = realloc(p->p_missing, cap * sizeof(*m));
-            bwm_store_key_t *k = m ? realloc(p->p_missing_keys, cap * sizeof(*k)) : NULL;
-
-            if (m) {
-                p->p_missing = m;
-            }
-            if (!k) {
-                fail(p, "%s", "out of memory");
-                return BWM_ERR_NOMEM;
-            }
-            p->p_missing_keys = k;
-            p->p_missing_cap = cap;
-        }
-        if (bwm_table_put(pt->pt_table, key, r->r_key_len, &r->r_entry, msg, sizeof(msg))) {
-            fail(p, "%s", msg);
-            return BWM_ERR_NOMEM;
-        }
-        p->p_missing[nmiss] = r->r_entry;
-        p->p_missing_keys[nmiss].sk_key = r->r_entry->e_key;
-        p->p_missing_keys[nmiss].sk_len = r->r_entry->e_keylen;
-        nmiss++;
-    }
-    if (nmiss == 0) {
-        return BWM_OK;
-    }
-    err = p->p_store_ops->so_get_many(p->p_store, p->p_jc->jc_namespace, id, p->p_missing_keys,
-                                      nmiss, on_loaded, &lc, msg, sizeof(msg));
-    if (err && !p->p_failed) {
-        fail(p, "state store: %s", msg);
-    }
-    return err;
-}
-
-static bwm_err_t produce_dead(bwm_processor_t *p, const row_t *r)
-{
-    const rd_kafka_message_t *m = r->r_msg;
-    rd_kafka_headers_t *orig = NULL, *h;
-    char part[16], off[24], msg[512];
-    bwm_err_t err;
-
-    if (rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR && orig) {
-        h = rd_kafka_headers_copy(orig);
-    } else {
-        h = rd_kafka_headers_new(5);
-    }
-    snprintf(part, sizeof(part), "%d", (int)m->partition);
-    snprintf(off, sizeof(off), "%" PRId64, m->offset);
-    rd_kafka_header_add(h, "bwm.reason", -1, r->r_reason, -1);
-    rd_kafka_header_add(h, "bwm.source.topic", -1, rd_kafka_topic_name(m->rkt), -1);
-    rd_kafka_header_add(h, "bwm.source.partition", -1, part, -1);
-    rd_kafka_header_add(h, "bwm.source.offset", -1, off, -1);
-    rd_kafka_header_add(h, "bwm.error", -1, r->r_error, -1);
-    err = bwm_sink_produce(p->p_sink, p->p_jc->jc_dlq_topic, RD_KAFKA_PARTITION_UA, m->key,
-                           m->key_len, m->payload, m->len, h, msg, sizeof(msg));
-    if (err) {
-        rd_kafka_headers_destroy(h);
-        fail(p, "dead-letter topic: %s", msg);
-        return err;
-    }
-    BWM_LOG(BWM_LOG_DEBUG, BWM_FAC_MAIN, "dead-lettered %s [%d] @%" PRId64 " (%s): %s",
-            rd_kafka_topic_name(m->rkt), (int)m->partition, m->offset, r->r_reason, r->r_error);
-    p->p_stats.ps_dead++;
-    return BWM_OK;
-}
-
-static bwm_err_t produce_results(bwm_processor_t *p, part_t *pt)
-{
-    bwm_entry_t *const *touched;
+    const bwm_output_t *outs;
+    const bwm_dead_t *dead;
+    const uint8_t *data = bwm_engine_output_data(pt->pt_engine);
     size_t n, i;
     char msg[512];
     bwm_err_t err;
 
-    touched = bwm_table_touched(pt->pt_table, &n);
+    outs = bwm_engine_outputs(pt->pt_engine, &n);
     for (i = 0; i < n; i++) {
-        bwm_buf_reset(&p->p_enc);
-        bwm_frame_put_confluent(&p->p_enc, p->p_result_schema_id);
-        err =
-            bwm_result_encode(p->p_results, pt->pt_table, touched[i], &p->p_enc, msg, sizeof(msg));
-        if (!err) {
-            err = bwm_sink_produce(p->p_sink, p->p_plan->p_output_topic, RD_KAFKA_PARTITION_UA,
-                                   touched[i]->e_key, touched[i]->e_keylen, p->p_enc.b_data,
-                                   p->p_enc.b_len, NULL, msg, sizeof(msg));
+        const bwm_output_t *o = &outs[i];
+        const void *key = data + o->o_key_off;
+        size_t keylen = o->o_key_len;
+
+        if (p->p_plan->p_stateless) {
+            key = pt->pt_rows[o->o_row]->key;
+            keylen = pt->pt_rows[o->o_row]->key_len;
         }
+        bwm_buf_reset(&p->p_enc);
+        if (o->o_kind == BWM_OUT_RESULT) {
+            bwm_frame_put_confluent(&p->p_enc, p->p_result_schema_id);
+            bwm_buf_put(&p->p_enc, data + o->o_val_off, o->o_val_len);
+        }
+        if (p->p_enc.b_failed) {
+            fail(p, "%s", "out of memory");
+            return BWM_ERR_NOMEM;
+        }
+        err = bwm_sink_produce(p->p_sink, p->p_plan->p_output_topic, RD_KAFKA_PARTITION_UA, key,
+                               keylen, o->o_kind == BWM_OUT_RESULT ? p->p_enc.b_data : NULL,
+                               p->p_enc.b_len, NULL, msg, sizeof(msg));
         if (err) {
             fail(p, "results: %s", msg);
             return err;
         }
         p->p_stats.ps_results++;
+    }
+    dead = bwm_engine_dead(pt->pt_engine, &n);
+    for (i = 0; i < n; i++) {
+        err = produce_dead(p, pt->pt_rows[dead[i].d_row], dead[i].d_reason, dead[i].d_error);
+        if (err) {
+            return err;
+        }
     }
     return BWM_OK;
 }
@@ -482,73 +367,52 @@ static bwm_err_t produce_results(bwm_processor_t *p, part_t *pt)
 /* Steps 1 to 3 for one partition's pending records. */
 static bwm_err_t process_part(bwm_processor_t *p, int32_t id, part_t *pt)
 {
-    const bwm_plan_t *plan = p->p_plan;
-    size_t i, nrows = 0;
-    int64_t wm = pt->pt_fence.f_watermark, last = pt->pt_fence.f_offset;
+    const bwm_keyref_t *missing = NULL;
+    size_t i, nmissing = 0, staged, filtered, dead;
+    int64_t last = pt->pt_fence.f_offset;
     char msg[512];
+    load_ctx_t lc = {p, pt};
     bwm_err_t err;
 
-    if (reserve_rows(p, pt->pt_n) != BWM_OK) {
-        fail(p, "%s", "out of memory");
-        return BWM_ERR_NOMEM;
-    }
-    bwm_buf_reset(&p->p_arena);
     for (i = 0; i < pt->pt_n; i++) {
         rd_kafka_message_t *m = pt->pt_msgs[i];
-        row_t *r;
 
         if (m->offset <= pt->pt_fence.f_offset) {
             p->p_stats.ps_skipped++;
             continue;
         }
-        if (m->offset > last) {
-            last = m->offset;
-        }
-        r = &p->p_rows[nrows];
-        memset(r, 0, sizeof(*r));
-        r->r_msg = m;
-        r->r_slot0 = nrows * plan->p_nslots;
-        err = decode_row(p, r);
+        last = m->offset > last ? m->offset : last;
+        err = stage_record(p, pt, m);
         if (err) {
             return err;
         }
-        nrows++;
     }
-    relocate_rows(p, nrows);
-    err = load_entries(p, id, pt, nrows);
+    if (bwm_engine_missing(pt->pt_engine, &missing, &nmissing) != BWM_OK) {
+        fail(p, "%s", "out of memory");
+        return BWM_ERR_NOMEM;
+    }
+    if (nmissing > 0) {
+        err = p->p_store_ops->so_get_many(p->p_store, p->p_jc->jc_namespace, id, missing, nmissing,
+                                          on_loaded, &lc, msg, sizeof(msg));
+        if (err) {
+            fail(p, "state store: %s", msg);
+            return err;
+        }
+    }
+    err = bwm_engine_apply(pt->pt_engine, msg, sizeof(msg));
+    if (err) {
+        fail(p, "engine: %s", msg);
+        return err;
+    }
+    err = produce_outputs(p, pt);
     if (err) {
         return err;
     }
-    for (i = 0; i < nrows; i++) {
-        row_t *r = &p->p_rows[i];
-
-        if (!r->r_reason) {
-            err = bwm_table_apply(pt->pt_table, r->r_entry, &p->p_slots[r->r_slot0],
-                                  r->r_msg->offset, msg, sizeof(msg));
-            if (err == BWM_ERR_NOMEM) {
-                fail(p, "%s", msg);
-                return err;
-            }
-            if (err) {
-                dead(r, REASON_EVAL, msg);
-            } else {
-                p->p_stats.ps_applied++;
-                if (r->r_time != BWM_WATERMARK_NONE && r->r_time > wm) {
-                    wm = r->r_time;
-                }
-            }
-        }
-        if (r->r_reason && produce_dead(p, r) != BWM_OK) {
-            return BWM_ERR_TRANSPORT;
-        }
-    }
-    err = produce_results(p, pt);
-    if (err) {
-        return err;
-    }
+    bwm_engine_counts(pt->pt_engine, &staged, &filtered, &dead);
+    p->p_stats.ps_applied += staged - filtered - dead;
+    p->p_stats.ps_filtered += filtered;
     pt->pt_in_batch = last > pt->pt_fence.f_offset;
     pt->pt_next_off = last;
-    pt->pt_next_wm = wm;
     return BWM_OK;
 }
 
@@ -558,13 +422,7 @@ static bwm_err_t part_rewind(bwm_processor_t *p, int32_t id, part_t *pt)
     char msg[512];
     bwm_err_t err;
 
-    part_reset(p, pt);
-    err = p->p_store_ops->so_fence_get(p->p_store, p->p_jc->jc_namespace, id, &pt->pt_fence, msg,
-                                       sizeof(msg));
-    if (!err) {
-        pt->pt_table = bwm_table_new(p->p_plan);
-        err = pt->pt_table ? BWM_OK : BWM_ERR_NOMEM;
-    }
+    err = part_start(p, id, pt, msg, sizeof(msg));
     if (!err) {
         err = bwm_source_seek(p->p_source, id,
                               pt->pt_fence.f_offset >= 0 ? pt->pt_fence.f_offset + 1
@@ -574,53 +432,24 @@ static bwm_err_t part_rewind(bwm_processor_t *p, int32_t id, part_t *pt)
     if (err) {
         fail(p, "cannot rewind to the fence: %s", msg);
     }
-    pt->pt_eof = 0;
     return err;
 }
 
-/* Step 4: one compare-and-set of the partition's touched states and new fence. */
+/* Step 4: one compare-and-set of the partition's changed states and new fence. */
 static bwm_err_t commit_part(bwm_processor_t *p, int32_t id, part_t *pt)
 {
-    bwm_entry_t *const *touched;
-    bwm_fence_t next = {pt->pt_next_off, pt->pt_next_wm};
-    size_t n, i;
+    const bwm_change_t *changes;
+    bwm_fence_t next = {pt->pt_next_off, bwm_engine_watermark(pt->pt_engine)};
+    size_t n;
     char msg[512];
     bwm_err_t err;
 
-    touched = bwm_table_touched(pt->pt_table, &n);
-    if (n > p->p_puts_cap) {
-        bwm_store_put_t *puts = realloc(p->p_puts, n * sizeof(*puts));
-        size_t *offs = puts ? realloc(p->p_put_offs, n * sizeof(*offs)) : NULL;
-
-        if (puts) {
-            p->p_puts = puts;
-        }
-        if (!offs) {
-            fail(p, "%s", "out of memory");
-            return BWM_ERR_NOMEM;
-        }
-        p->p_put_offs = offs;
-        p->p_puts_cap = n;
-    }
-    bwm_buf_reset(&p->p_enc);
-    for (i = 0; i < n; i++) {
-        p->p_put_offs[i] = p->p_enc.b_len;
-        bwm_table_encode(pt->pt_table, touched[i], &p->p_enc);
-    }
-    if (p->p_enc.b_failed) {
+    if (bwm_engine_changes(pt->pt_engine, &changes, &n) != BWM_OK) {
         fail(p, "%s", "out of memory");
         return BWM_ERR_NOMEM;
     }
-    for (i = 0; i < n; i++) {
-        size_t end = i + 1 < n ? p->p_put_offs[i + 1] : p->p_enc.b_len;
-
-        p->p_puts[i].sp_key = touched[i]->e_key;
-        p->p_puts[i].sp_keylen = touched[i]->e_keylen;
-        p->p_puts[i].sp_val = p->p_enc.b_data + p->p_put_offs[i];
-        p->p_puts[i].sp_vallen = end - p->p_put_offs[i];
-    }
     err = p->p_store_ops->so_commit(p->p_store, p->p_jc->jc_namespace, id, &pt->pt_fence, &next,
-                                    p->p_puts, n, msg, sizeof(msg));
+                                    changes, n, msg, sizeof(msg));
     if (err == BWM_ERR_FENCED) {
         /* Another instance owns the partition now: drop what we hold and start from its fence. */
         BWM_LOG(BWM_LOG_WARN, BWM_FAC_STATE, "partition %d: %s; dropping its cache", (int)id, msg);
@@ -632,10 +461,10 @@ static bwm_err_t commit_part(bwm_processor_t *p, int32_t id, part_t *pt)
         return err;
     }
     pt->pt_fence = next;
-    bwm_table_clear_touched(pt->pt_table);
+    bwm_engine_committed(pt->pt_engine);
     bwm_source_commit(p->p_source, id, next.f_offset + 1);
     p->p_stats.ps_batches++;
-    BWM_LOG(BWM_LOG_DEBUG, BWM_FAC_STATE, "partition %d committed: %zu states, fence %" PRId64,
+    BWM_LOG(BWM_LOG_DEBUG, BWM_FAC_STATE, "partition %d committed: %zu keys, fence %" PRId64,
             (int)id, n, next.f_offset);
     return BWM_OK;
 }
@@ -661,7 +490,6 @@ static bwm_err_t process_batch(bwm_processor_t *p)
         if (err) {
             return err;
         }
-        part_drop_pending(p, pt);
     }
     err = bwm_sink_flush(p->p_sink, (int)p->p_jc->jc_timeout_ms, msg, sizeof(msg));
     if (err) {
@@ -672,6 +500,7 @@ static bwm_err_t process_batch(bwm_processor_t *p)
     for (id = 0; id < p->p_nparts; id++) {
         part_t *pt = &p->p_parts[id];
 
+        part_drop_pending(p, pt);
         if (pt->pt_in_batch) {
             pt->pt_in_batch = 0;
             err = commit_part(p, id, pt);
@@ -694,18 +523,11 @@ static bwm_err_t on_assigned(void *opaque, int32_t id, int64_t *offset, char *er
     if (!pt) {
         return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
-    part_reset(p, pt);
-    err = p->p_store_ops->so_fence_get(p->p_store, p->p_jc->jc_namespace, id, &pt->pt_fence, errstr,
-                                       errstr_size);
+    err = part_start(p, id, pt, errstr, errstr_size);
     if (err) {
         return err;
     }
-    pt->pt_table = bwm_table_new(p->p_plan);
-    if (!pt->pt_table) {
-        return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
-    }
     pt->pt_assigned = 1;
-    pt->pt_eof = 0;
     *offset = pt->pt_fence.f_offset >= 0 ? pt->pt_fence.f_offset + 1 : RD_KAFKA_OFFSET_BEGINNING;
     return BWM_OK;
 }
@@ -765,6 +587,8 @@ bwm_err_t bwm_processor_new(const bwm_conf_t *conf, const bwm_job_t *job, bwm_pr
     p->p_job = job;
     p->p_jc = &job->j_conf;
     p->p_plan = job->j_plan;
+    p->p_limits.el_max_key_bytes = (size_t)p->p_jc->jc_max_key_bytes;
+    p->p_limits.el_eval_bytes = (size_t)p->p_jc->jc_eval_bytes;
     p->p_store_ops = bwm_store_find("redis");
     err = p->p_store_ops->so_open(conf, &p->p_store, errstr, errstr_size);
     if (!err) {
@@ -779,9 +603,9 @@ bwm_err_t bwm_processor_new(const bwm_conf_t *conf, const bwm_job_t *job, bwm_pr
     if (err) {
         goto err;
     }
-    p->p_results = bwm_result_enc_new(p->p_plan, errstr, errstr_size);
-    if (!p->p_results) {
-        err = BWM_ERR_SCHEMA;
+    p->p_slots = calloc(p->p_plan->p_nslots + 1, sizeof(*p->p_slots));
+    if (!p->p_slots) {
+        err = bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
         goto err;
     }
     snprintf(subject, sizeof(subject), "%s-value", p->p_plan->p_output_topic);
@@ -941,10 +765,10 @@ void bwm_processor_destroy(bwm_processor_t *p)
     for (id = 0; id < p->p_nparts; id++) {
         part_reset(p, &p->p_parts[id]);
         free(p->p_parts[id].pt_msgs);
+        free(p->p_parts[id].pt_rows);
     }
     free(p->p_parts);
     bwm_sink_destroy(p->p_sink, (int)p->p_jc->jc_shutdown_timeout_ms);
-    bwm_result_enc_destroy(p->p_results);
     for (i = 0; i < p->p_ndecoders; i++) {
         bwm_decoder_destroy(p->p_decoders[i].ds_dec);
     }
@@ -953,13 +777,7 @@ void bwm_processor_destroy(bwm_processor_t *p)
     if (p->p_store) {
         p->p_store_ops->so_close(p->p_store);
     }
-    free(p->p_rows);
     free(p->p_slots);
-    bwm_buf_free(&p->p_arena);
     bwm_buf_free(&p->p_enc);
-    free(p->p_missing);
-    free(p->p_missing_keys);
-    free(p->p_puts);
-    free(p->p_put_offs);
     free(p);
 }

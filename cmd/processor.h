@@ -16,7 +16,8 @@
 
 typedef struct bwm_processor_stats {
     uint64_t ps_read;    /* input records consumed */
-    uint64_t ps_applied; /* records applied to state */
+    uint64_t ps_applied;  /* records applied to state (or projected, for stateless jobs) */
+    uint64_t ps_filtered; /* records dropped by WHERE */
     uint64_t ps_skipped; /* records at or below the fence, already applied */
     uint64_t ps_dead;    /* records sent to the dead-letter topic */
     uint64_t ps_results; /* results produced */

@@ -72,8 +72,10 @@ typedef struct mem_item {
     int32_t mi_part;
     char *mi_key; /* NULL for the partition's fence */
     size_t mi_keylen;
-    void *mi_val;
+    void *mi_val; /* NULL: deleted */
     size_t mi_vallen;
+    int mi_indexed; /* in the close index */
+    int64_t mi_close;
     bwm_fence_t mi_fence;
 } mem_item_t;
 
@@ -175,7 +177,7 @@ static bwm_err_t mem_fence_get(void *ctx, const char *ns, int32_t part, bwm_fenc
     return BWM_OK;
 }
 
-static bwm_err_t mem_get_many(void *ctx, const char *ns, int32_t part, const bwm_store_key_t *keys,
+static bwm_err_t mem_get_many(void *ctx, const char *ns, int32_t part, const bwm_keyref_t *keys,
                               size_t n, bwm_store_value_cb cb, void *opaque, char *errstr,
                               size_t errstr_size)
 {
@@ -185,7 +187,7 @@ static bwm_err_t mem_get_many(void *ctx, const char *ns, int32_t part, const bwm
     (void)errstr;
     (void)errstr_size;
     for (i = 0; i < n; i++) {
-        mem_item_t *it = mem_find(ctx, ns, part, keys[i].sk_key, keys[i].sk_len);
+        mem_item_t *it = mem_find(ctx, ns, part, keys[i].kr_key, keys[i].kr_len);
 
         err = cb(i, it ? it->mi_val : NULL, it ? it->mi_vallen : 0, opaque);
         if (err) {
@@ -195,8 +197,30 @@ static bwm_err_t mem_get_many(void *ctx, const char *ns, int32_t part, const bwm
     return BWM_OK;
 }
 
+static bwm_err_t mem_index_get(void *ctx, const char *ns, int32_t part, bwm_store_index_cb cb,
+                               void *opaque, char *errstr, size_t errstr_size)
+{
+    mem_store_t *m = ctx;
+    size_t i;
+    bwm_err_t err;
+
+    (void)errstr;
+    (void)errstr_size;
+    for (i = 0; i < m->ms_count; i++) {
+        mem_item_t *it = &m->ms_items[i];
+
+        if (it->mi_indexed && it->mi_part == part && strcmp(it->mi_ns, ns) == 0) {
+            err = cb(it->mi_key, it->mi_keylen, it->mi_close, opaque);
+            if (err) {
+                return err;
+            }
+        }
+    }
+    return BWM_OK;
+}
+
 static bwm_err_t mem_commit(void *ctx, const char *ns, int32_t part, const bwm_fence_t *expect,
-                            const bwm_fence_t *next, const bwm_store_put_t *puts, size_t n,
+                            const bwm_fence_t *next, const bwm_change_t *changes, size_t n,
                             char *errstr, size_t errstr_size)
 {
     mem_store_t *m = ctx;
@@ -214,20 +238,30 @@ static bwm_err_t mem_commit(void *ctx, const char *ns, int32_t part, const bwm_f
                            (int)part, cur.f_offset, expect->f_offset);
     }
     for (i = 0; i < n; i++) {
-        mem_item_t *it = mem_find(m, ns, part, puts[i].sp_key, puts[i].sp_keylen);
-        void *v = malloc(puts[i].sp_vallen ? puts[i].sp_vallen : 1);
+        const bwm_change_t *c = &changes[i];
+        mem_item_t *it = mem_find(m, ns, part, c->ch_key, c->ch_keylen);
+        void *v = NULL;
 
         if (!it) {
-            it = mem_add(m, ns, part, puts[i].sp_key, puts[i].sp_keylen);
+            it = mem_add(m, ns, part, c->ch_key, c->ch_keylen);
         }
-        if (!it || !v) {
+        if (c->ch_val) {
+            v = malloc(c->ch_vallen ? c->ch_vallen : 1);
+            if (v) {
+                memcpy(v, c->ch_val, c->ch_vallen);
+            }
+        }
+        if (!it || (c->ch_val && !v)) {
             free(v);
             return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
         }
-        memcpy(v, puts[i].sp_val, puts[i].sp_vallen);
         free(it->mi_val);
         it->mi_val = v;
-        it->mi_vallen = puts[i].sp_vallen;
+        it->mi_vallen = v ? c->ch_vallen : 0;
+        if (c->ch_index) {
+            it->mi_indexed = c->ch_index > 0;
+            it->mi_close = c->ch_close;
+        }
     }
     if (!fence) {
         fence = mem_add(m, ns, part, NULL, 0);
@@ -244,6 +278,7 @@ const bwm_store_ops_t bwm_store_mem_ops = {
     .so_open = mem_open,
     .so_fence_get = mem_fence_get,
     .so_get_many = mem_get_many,
+    .so_index_get = mem_index_get,
     .so_commit = mem_commit,
     .so_close = mem_close,
 };

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "core/conf.h"
+#include "core/engine.h"
 #include "core/err.h"
 
 /* Watermark of a partition that has seen no event time yet. */
@@ -24,20 +25,11 @@ typedef struct bwm_fence {
     int64_t f_watermark; /* BWM_WATERMARK_NONE when no event time was seen */
 } bwm_fence_t;
 
-typedef struct bwm_store_key {
-    const char *sk_key;
-    size_t sk_len;
-} bwm_store_key_t;
-
-typedef struct bwm_store_put {
-    const char *sp_key;
-    size_t sp_keylen;
-    const void *sp_val;
-    size_t sp_vallen;
-} bwm_store_put_t;
-
 /* Called once per requested key, in order; val is NULL when the store has no value. */
 typedef bwm_err_t (*bwm_store_value_cb)(size_t i, const void *val, size_t len, void *opaque);
+
+/* Called once per key of a partition's close index. */
+typedef bwm_err_t (*bwm_store_index_cb)(const char *key, size_t len, int64_t close, void *opaque);
 
 typedef struct bwm_store_ops {
     const char *so_name;
@@ -49,16 +41,20 @@ typedef struct bwm_store_ops {
     bwm_err_t (*so_fence_get)(void *ctx, const char *ns, int32_t part, bwm_fence_t *out,
                               char *errstr, size_t errstr_size);
     /* Reads many keys of one partition in one round trip. */
-    bwm_err_t (*so_get_many)(void *ctx, const char *ns, int32_t part, const bwm_store_key_t *keys,
+    bwm_err_t (*so_get_many)(void *ctx, const char *ns, int32_t part, const bwm_keyref_t *keys,
                              size_t n, bwm_store_value_cb cb, void *opaque, char *errstr,
                              size_t errstr_size);
+    /* Reads the partition's close index: the keys with open windows and when they close. */
+    bwm_err_t (*so_index_get)(void *ctx, const char *ns, int32_t part, bwm_store_index_cb cb,
+                              void *opaque, char *errstr, size_t errstr_size);
     /*
-     * Atomically: if the partition's fence equals *expect, writes puts and
-     * sets the fence to *next; otherwise writes nothing and returns
-     * BWM_ERR_FENCED.
+     * Atomically: if the partition's fence equals *expect, applies the
+     * changes (set or delete each key, add it to or remove it from the close
+     * index) and sets the fence to *next; otherwise changes nothing and
+     * returns BWM_ERR_FENCED.
      */
     bwm_err_t (*so_commit)(void *ctx, const char *ns, int32_t part, const bwm_fence_t *expect,
-                           const bwm_fence_t *next, const bwm_store_put_t *puts, size_t n,
+                           const bwm_fence_t *next, const bwm_change_t *changes, size_t n,
                            char *errstr, size_t errstr_size);
     void (*so_close)(void *ctx);
 } bwm_store_ops_t;

@@ -3,6 +3,8 @@
  */
 #include "avrojson.h"
 
+#include "value.h"
+
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -68,28 +70,14 @@ static void put_bytes(bwm_buf_t *b, const uint8_t *p, size_t n)
 
 void bwm_json_put_double(bwm_buf_t *b, double d)
 {
-    char s[40];
-    int prec;
+    char s[BWM_DOUBLE_TEXT];
 
-    if (isnan(d)) {
-        bwm_buf_put_str(b, "\"NaN\"");
-        return;
+    bwm_double_text(d, s);
+    if (isnan(d) || isinf(d)) {
+        bwm_json_put_string(b, s, strlen(s));
+    } else {
+        bwm_buf_put_str(b, s);
     }
-    if (isinf(d)) {
-        bwm_buf_put_str(b, d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
-        return;
-    }
-    for (prec = 15; prec <= 17; prec++) {
-        snprintf(s, sizeof(s), "%.*g", prec, d);
-        if (strtod(s, NULL) == d) {
-            break;
-        }
-    }
-    /* Keep it a JSON number that reads as floating point: 3 -> 3.0 */
-    if (!strpbrk(s, ".eE")) {
-        strcat(s, ".0");
-    }
-    bwm_buf_put_str(b, s);
 }
 
 bwm_err_t bwm_avrojson_render(avro_value_t *v, bwm_buf_t *b)

@@ -11,7 +11,8 @@
 #include <string.h>
 
 typedef struct slot_map {
-    int sm_index; /* writer field index, or -1 when absent (reader default: null) */
+    int sm_index[BWM_SLOT_MAX_DEPTH]; /* writer field index per level */
+    size_t sm_depth;                  /* 0: absent from the writer (reader default: null) */
     avro_type_t sm_avro;
     bwm_type_t sm_type;
     int sm_nullable;
@@ -84,29 +85,43 @@ bwm_decoder_t *bwm_decoder_new(const bwm_schema_t *writer, const bwm_slot_spec_t
     }
     d->d_nslots = nslots;
     for (i = 0; i < nslots; i++) {
-        const bwm_field_info_t *fi = bwm_schema_field(writer, slots[i].ss_name);
+        bwm_field_info_t info[BWM_SLOT_MAX_DEPTH];
+        const bwm_field_info_t *fi;
         slot_map_t *m = &d->d_map[i];
+        size_t level, bad = 0;
+        int rc;
 
         m->sm_name = slots[i].ss_name;
         m->sm_type = slots[i].ss_type;
         m->sm_nullable = slots[i].ss_nullable;
-        if (!fi) {
-            if (slots[i].ss_nullable && slots[i].ss_has_default) {
-                m->sm_index = -1;
-                continue;
-            }
-            bwm_err_set(BWM_ERR_SCHEMA, errstr, errstr_size,
-                        "writer schema %s has no field '%s' and the reader gives no default",
-                        bwm_schema_name(writer), slots[i].ss_name);
+        if (slots[i].ss_depth == 0 || slots[i].ss_depth > BWM_SLOT_MAX_DEPTH) {
+            bwm_err_set(BWM_ERR_INVALID, errstr, errstr_size, "slot %s has a bad path",
+                        slots[i].ss_name);
             goto err;
         }
+        rc = bwm_schema_path(writer, slots[i].ss_path, slots[i].ss_depth, 0, info, &bad);
+        if (rc == BWM_PATH_UNKNOWN && slots[i].ss_nullable && slots[i].ss_has_default) {
+            m->sm_depth = 0;
+            continue;
+        }
+        if (rc) {
+            bwm_err_set(BWM_ERR_SCHEMA, errstr, errstr_size, "writer schema %s has no field '%s'%s",
+                        bwm_schema_name(writer), slots[i].ss_name,
+                        rc == BWM_PATH_UNKNOWN ? " and the reader gives no default"
+                                               : " (a field on its path is not a record)");
+            goto err;
+        }
+        fi = &info[slots[i].ss_depth - 1];
         if (!type_readable(fi->fi_avro, slots[i].ss_type)) {
             bwm_err_set(BWM_ERR_SCHEMA, errstr, errstr_size,
-                        "field '%s' of writer schema %s cannot be read as %s", fi->fi_name,
+                        "field '%s' of writer schema %s cannot be read as %s", slots[i].ss_name,
                         bwm_schema_name(writer), bwm_type_name(slots[i].ss_type));
             goto err;
         }
-        m->sm_index = fi->fi_index;
+        for (level = 0; level < slots[i].ss_depth; level++) {
+            m->sm_index[level] = info[level].fi_index;
+        }
+        m->sm_depth = slots[i].ss_depth;
         m->sm_avro = fi->fi_avro;
     }
     d->d_schema = avro_schema_incref(bwm_schema_avro(writer));
@@ -211,28 +226,36 @@ bwm_err_t bwm_decoder_decode(bwm_decoder_t *d, const void *body, size_t len, bwm
     }
     for (i = 0; i < d->d_nslots; i++) {
         slot_map_t *m = &d->d_map[i];
-        avro_value_t fv, bv;
-        avro_value_t *v = &fv;
+        avro_value_t cur = d->d_value, next;
+        size_t level;
 
-        if (m->sm_index < 0) {
+        if (m->sm_depth == 0) {
             out[i].v_type = BWM_T_NULL;
             continue;
         }
-        avro_value_get_by_index(&d->d_value, (size_t)m->sm_index, &fv, NULL);
-        if (avro_value_get_type(&fv) == AVRO_UNION) {
-            avro_value_get_current_branch(&fv, &bv);
-            v = &bv;
-            if (avro_value_get_type(&bv) == AVRO_NULL) {
-                if (!m->sm_nullable) {
-                    return bwm_err_set(BWM_ERR_TYPE, errstr, errstr_size,
-                                       "field '%s' is null but the reader does not allow null",
-                                       m->sm_name);
-                }
-                out[i].v_type = BWM_T_NULL;
-                continue;
+        for (level = 0; level < m->sm_depth; level++) {
+            avro_value_get_by_index(&cur, (size_t)m->sm_index[level], &next, NULL);
+            if (avro_value_get_type(&next) == AVRO_UNION) {
+                avro_value_t branch;
+
+                avro_value_get_current_branch(&next, &branch);
+                next = branch;
             }
+            if (avro_value_get_type(&next) == AVRO_NULL) {
+                break;
+            }
+            cur = next;
         }
-        if (read_scalar(v, avro_value_get_type(v), m->sm_type, &out[i]) != BWM_OK) {
+        if (level < m->sm_depth) {
+            if (!m->sm_nullable) {
+                return bwm_err_set(BWM_ERR_TYPE, errstr, errstr_size,
+                                   "field '%s' is null but the reader does not allow null",
+                                   m->sm_name);
+            }
+            out[i].v_type = BWM_T_NULL;
+            continue;
+        }
+        if (read_scalar(&cur, avro_value_get_type(&cur), m->sm_type, &out[i]) != BWM_OK) {
             return bwm_err_set(BWM_ERR_DECODE, errstr, errstr_size,
                                "field '%s' holds an unexpected type", m->sm_name);
         }

@@ -1,8 +1,7 @@
 /*
- * result.h: encoding result records. A result is the Avro record of the
- * plan's output schema for one (key, window): key, aggregate values and the
- * version (source offset of the last record applied), so two results with the
- * same key and version are byte-identical.
+ * result.h: encoding result records: the Avro record of the plan's output
+ * schema, from one value per field in schema order (keys, window_start and
+ * window_end when windowed, columns, version).
  */
 #ifndef BWM_RESULT_H
 #define BWM_RESULT_H
@@ -10,7 +9,8 @@
 #include "buf.h"
 #include "err.h"
 #include "plan.h"
-#include "table.h"
+#include "schema.h"
+#include "value.h"
 
 typedef struct bwm_result_enc bwm_result_enc_t;
 
@@ -21,8 +21,15 @@ void bwm_result_enc_destroy(bwm_result_enc_t *r);
 /* The output schema, parsed; owned by r. */
 const bwm_schema_t *bwm_result_enc_schema(const bwm_result_enc_t *r);
 
-/* Appends the Avro body (no framing) of e's result to b. */
-bwm_err_t bwm_result_encode(bwm_result_enc_t *r, const bwm_table_t *t, const bwm_entry_t *e,
-                            bwm_buf_t *b, char *errstr, size_t errstr_size);
+/* Number of fields of a result record. */
+size_t bwm_result_enc_fields(const bwm_result_enc_t *r);
+
+/*
+ * Appends the Avro body (no framing) of a record with these field values to
+ * b. A NULL value in a field that is not nullable is BWM_ERR_TYPE; a BIGINT
+ * value of a DOUBLE field is widened.
+ */
+bwm_err_t bwm_result_encode(bwm_result_enc_t *r, const bwm_value_t *fields, bwm_buf_t *b,
+                            char *errstr, size_t errstr_size);
 
 #endif

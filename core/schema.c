@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct bwm_schema {
     avro_schema_t s_avro;
@@ -75,45 +76,119 @@ static const char *json_logical(json_t *type)
     return NULL;
 }
 
-static void describe_field(bwm_schema_t *s, size_t i)
+/* A named type used by reference is a link in avro-c; follow it. */
+static avro_schema_t unlink_schema(avro_schema_t t)
 {
-    bwm_field_info_t *fi = &s->s_fields[i];
-    avro_schema_t ft = avro_schema_record_field_get_by_index(s->s_avro, (int)i);
-    json_t *jfields = json_object_get(s->s_doc, "fields");
-    json_t *jf = json_array_get(jfields, i);
+    while (t && avro_typeof(t) == AVRO_LINK) {
+        t = avro_schema_link_target(t);
+    }
+    return t;
+}
 
+/*
+ * Describes field i of record rec. jfields is the record's "fields" JSON
+ * array when the record was written inline (else NULL: no logical types).
+ */
+static void describe(avro_schema_t rec, size_t i, json_t *jfields, bwm_field_info_t *fi)
+{
+    avro_schema_t ft = unlink_schema(avro_schema_record_field_get_by_index(rec, (int)i));
+    json_t *jf = jfields ? json_array_get(jfields, i) : NULL;
+
+    memset(fi, 0, sizeof(*fi));
     fi->fi_index = (int)i;
-    fi->fi_name = avro_schema_record_field_name(s->s_avro, (int)i);
+    fi->fi_name = avro_schema_record_field_name(rec, (int)i);
     fi->fi_null_branch = -1;
     fi->fi_value_branch = -1;
     fi->fi_has_default = jf && json_object_get(jf, "default") != NULL;
-    fi->fi_logical = jf ? json_logical(json_object_get(jf, "type")) : NULL;
+    fi->fi_json = jf ? json_object_get(jf, "type") : NULL;
+    fi->fi_logical = fi->fi_json ? json_logical(fi->fi_json) : NULL;
+    fi->fi_schema = ft;
     if (is_avro_union(ft)) {
         size_t b, n = avro_schema_union_size(ft);
 
         fi->fi_union = 1;
+        fi->fi_avro = AVRO_NULL;
         for (b = 0; b < n; b++) {
-            avro_schema_t bs = avro_schema_union_branch(ft, (int)b);
+            avro_schema_t bs = unlink_schema(avro_schema_union_branch(ft, (int)b));
 
             if (is_avro_null(bs)) {
                 fi->fi_null_branch = (int)b;
             } else if (fi->fi_value_branch < 0) {
                 fi->fi_value_branch = (int)b;
                 fi->fi_avro = avro_typeof(bs);
+                fi->fi_schema = bs;
             } else {
                 /* A union of several non-null types is no scalar for the engine. */
                 fi->fi_value_branch = -1;
                 fi->fi_avro = AVRO_UNION;
+                fi->fi_schema = ft;
                 break;
             }
-        }
-        if (fi->fi_value_branch < 0 && fi->fi_avro != AVRO_UNION) {
-            fi->fi_avro = AVRO_NULL;
         }
     } else {
         fi->fi_avro = avro_typeof(ft);
     }
     fi->fi_type = scalar_type(fi->fi_avro);
+}
+
+/* The "fields" array of the record a field's JSON type holds inline, or NULL. */
+static json_t *inline_fields(json_t *type)
+{
+    size_t i;
+    json_t *b;
+
+    if (json_is_object(type)) {
+        return json_object_get(type, "fields");
+    }
+    if (json_is_array(type)) {
+        json_array_foreach(type, i, b)
+        {
+            if (json_is_object(b) && json_object_get(b, "fields")) {
+                return json_object_get(b, "fields");
+            }
+        }
+    }
+    return NULL;
+}
+
+int bwm_schema_path(const bwm_schema_t *s, const char *const *names, size_t n, int icase,
+                    bwm_field_info_t *out, size_t *bad_level)
+{
+    avro_schema_t rec = s->s_avro;
+    json_t *jfields = json_object_get(s->s_doc, "fields");
+    size_t level;
+
+    for (level = 0; level < n; level++) {
+        size_t i, nf = avro_schema_record_size(rec), found = nf, matches = 0;
+
+        for (i = 0; i < nf; i++) {
+            const char *fname = avro_schema_record_field_name(rec, (int)i);
+
+            if (strcmp(fname, names[level]) == 0) {
+                found = i;
+                matches = 1;
+                break;
+            }
+            if (icase && strcasecmp(fname, names[level]) == 0) {
+                found = i;
+                matches++;
+            }
+        }
+        if (matches != 1) {
+            *bad_level = level;
+            return matches > 1 ? BWM_PATH_AMBIGUOUS : BWM_PATH_UNKNOWN;
+        }
+        describe(rec, found, jfields, &out[level]);
+        if (level + 1 < n) {
+            if (out[level].fi_avro != AVRO_RECORD) {
+                *bad_level = level;
+                return BWM_PATH_NOT_RECORD;
+            }
+            jfields = out[level].fi_json ? inline_fields(out[level].fi_json) : NULL;
+            rec = out[level].fi_schema;
+        }
+    }
+    return 0;
 }
 
 bwm_schema_t *bwm_schema_parse(const char *json, size_t len, char *errstr, size_t errstr_size)
@@ -163,7 +238,7 @@ bwm_schema_t *bwm_schema_parse(const char *json, size_t len, char *errstr, size_
         goto err;
     }
     for (i = 0; i < s->s_nfields; i++) {
-        describe_field(s, i);
+        describe(s->s_avro, i, json_object_get(s->s_doc, "fields"), &s->s_fields[i]);
     }
     return s;
 err:

@@ -8,6 +8,7 @@
 #define BWM_SCHEMA_H
 
 #include <avro.h>
+#include <jansson.h>
 
 #include "err.h"
 #include "value.h"
@@ -24,6 +25,8 @@ typedef struct bwm_field_info {
     int fi_value_branch;    /* branch index of the value type, or -1 when not a union */
     const char *fi_logical; /* "timestamp-millis", ... or NULL; owned by the schema */
     int fi_has_default;     /* the field declares a default */
+    avro_schema_t fi_schema; /* the value's schema (the non-null branch of a union) */
+    json_t *fi_json;         /* the field's JSON "type", or NULL; owned by the schema */
 } bwm_field_info_t;
 
 /*
@@ -42,7 +45,21 @@ const char *bwm_schema_name(const bwm_schema_t *s);
 
 size_t bwm_schema_field_count(const bwm_schema_t *s);
 const bwm_field_info_t *bwm_schema_field_at(const bwm_schema_t *s, size_t i);
-/* Returns the field named name, or NULL. */
+/* Returns the top-level field named name, or NULL. */
 const bwm_field_info_t *bwm_schema_field(const bwm_schema_t *s, const char *name);
+
+#define BWM_PATH_UNKNOWN    (-1) /* no field has that name */
+#define BWM_PATH_AMBIGUOUS  (-2) /* several fields match it case-insensitively */
+#define BWM_PATH_NOT_RECORD (-3) /* a field before the last is not a record */
+
+/*
+ * Resolves the nested field names[0].names[1]... into out[0 .. n-1], one
+ * description per level (every level but the last must be a record, perhaps
+ * in a nullable union). With icase, a name that matches no field exactly may
+ * match one field case-insensitively. Returns 0, or a BWM_PATH_ error with
+ * *bad_level set to the level at fault.
+ */
+int bwm_schema_path(const bwm_schema_t *s, const char *const *names, size_t n, int icase,
+                    bwm_field_info_t *out, size_t *bad_level);
 
 #endif

@@ -1,11 +1,14 @@
 /*
- * table.c: an open-addressing hash table of entries with linear probing, and
- * the atomic application of one record to an entry.
+ * table.c: an open-addressing hash table of entries with linear probing, the
+ * windows of each entry kept sorted by start, and the entry encoding:
+ *
+ *   u8  format (2)
+ *   u32 number of windows
+ *   per window: i64 start, i64 last, i64 version, u8 number of aggregates,
+ *               per aggregate: u8 aggregate id, then its own encoding
  */
 #include "table.h"
 
-#include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +34,61 @@ static uint64_t hash_bytes(const char *p, size_t n)
     return h;
 }
 
+bwm_win_t *bwm_table_window_new(bwm_table_t *t, int64_t start)
+{
+    const bwm_plan_t *p = t->t_plan;
+    bwm_win_t *w = calloc(1, sizeof(*w) + p->p_state_size);
+    size_t i;
+
+    if (!w) {
+        return NULL;
+    }
+    w->w_start = start;
+    w->w_last = start;
+    w->w_version = -1;
+    for (i = 0; i < p->p_naggs; i++) {
+        p->p_aggs[i].pa_ops->ao_init((char *)w->w_state + p->p_aggs[i].pa_offset,
+                                     p->p_aggs[i].pa_arg_type, &p->p_aggs[i].pa_params);
+    }
+    return w;
+}
+
+void bwm_table_window_free(bwm_table_t *t, bwm_win_t *w)
+{
+    const bwm_plan_t *p = t->t_plan;
+    size_t i;
+
+    if (!w) {
+        return;
+    }
+    for (i = 0; i < p->p_naggs; i++) {
+        if (p->p_aggs[i].pa_ops->ao_destroy) {
+            p->p_aggs[i].pa_ops->ao_destroy((char *)w->w_state + p->p_aggs[i].pa_offset);
+        }
+    }
+    free(w);
+}
+
+static void entry_clear(bwm_table_t *t, bwm_entry_t *e)
+{
+    uint32_t i;
+
+    for (i = 0; i < e->e_nwins; i++) {
+        bwm_table_window_free(t, e->e_wins[i]);
+    }
+    e->e_nwins = 0;
+}
+
+static void entry_free(bwm_table_t *t, bwm_entry_t *e)
+{
+    if (!e) {
+        return;
+    }
+    entry_clear(t, e);
+    free(e->e_wins);
+    free(e);
+}
+
 bwm_table_t *bwm_table_new(const bwm_plan_t *plan)
 {
     bwm_table_t *t = calloc(1, sizeof(*t));
@@ -42,27 +100,10 @@ bwm_table_t *bwm_table_new(const bwm_plan_t *plan)
     t->t_cap = 64;
     t->t_slots = calloc(t->t_cap, sizeof(*t->t_slots));
     if (!t->t_slots) {
-        bwm_table_destroy(t);
+        free(t);
         return NULL;
     }
     return t;
-}
-
-/* Frees an entry and whatever its aggregate states point to. */
-static void entry_free(const bwm_table_t *t, bwm_entry_t *e)
-{
-    const bwm_plan_t *p = t->t_plan;
-    size_t i;
-
-    if (!e) {
-        return;
-    }
-    for (i = 0; i < p->p_naggs; i++) {
-        if (p->p_aggs[i].pa_ops->ao_destroy) {
-            p->p_aggs[i].pa_ops->ao_destroy((char *)e->e_state + p->p_aggs[i].pa_offset);
-        }
-    }
-    free(e);
 }
 
 void bwm_table_destroy(bwm_table_t *t)
@@ -72,10 +113,8 @@ void bwm_table_destroy(bwm_table_t *t)
     if (!t) {
         return;
     }
-    if (t->t_slots) {
-        for (i = 0; i < t->t_cap; i++) {
-            entry_free(t, t->t_slots[i]);
-        }
+    for (i = 0; i < t->t_cap; i++) {
+        entry_free(t, t->t_slots[i]);
     }
     free(t->t_slots);
     free(t->t_touched);
@@ -85,35 +124,6 @@ void bwm_table_destroy(bwm_table_t *t)
 size_t bwm_table_size(const bwm_table_t *t)
 {
     return t->t_count;
-}
-
-bwm_err_t bwm_table_key(const bwm_value_t *v, char *buf, size_t cap, size_t *len)
-{
-    int n;
-
-    switch (v->v_type) {
-        case BWM_T_STRING:
-            if (v->u.v_str.n + 1 > cap) {
-                return BWM_ERR_LIMIT;
-            }
-            memcpy(buf, v->u.v_str.p, v->u.v_str.n);
-            buf[v->u.v_str.n] = '\0';
-            *len = v->u.v_str.n;
-            return BWM_OK;
-        case BWM_T_LONG:
-            n = snprintf(buf, cap, "%" PRId64, v->u.v_long);
-            break;
-        case BWM_T_BOOL:
-            n = snprintf(buf, cap, "%s", v->u.v_bool ? "true" : "false");
-            break;
-        default:
-            return BWM_ERR_TYPE;
-    }
-    if (n < 0 || (size_t)n >= cap) {
-        return BWM_ERR_LIMIT;
-    }
-    *len = (size_t)n;
-    return BWM_OK;
 }
 
 static size_t probe(const bwm_table_t *t, uint64_t h, const char *key, size_t keylen)
@@ -160,86 +170,207 @@ static bwm_err_t grow(bwm_table_t *t)
     return BWM_OK;
 }
 
-bwm_err_t bwm_table_restore(bwm_table_t *t, bwm_entry_t *e, const void *enc, size_t enclen,
-                            char *errstr, size_t errstr_size)
+bwm_err_t bwm_table_put(bwm_table_t *t, const char *key, size_t keylen, bwm_entry_t **out)
 {
-    const bwm_plan_t *p = t->t_plan;
-    bwm_cursor_t c;
-    size_t i;
-    uint8_t fmt, naggs;
-    int64_t version;
-
-    bwm_cursor_init(&c, enc, enclen);
-    fmt = bwm_cursor_u8(&c);
-    version = bwm_cursor_i64le(&c);
-    naggs = bwm_cursor_u8(&c);
-    if (c.c_failed || fmt != BWM_STATE_FORMAT || naggs != p->p_naggs) {
-        return bwm_err_set(BWM_ERR_DECODE, errstr, errstr_size,
-                           "stored state of key '%s' has format %u with %u aggregates; this job "
-                           "has format %u with %zu",
-                           e->e_key, fmt, naggs, BWM_STATE_FORMAT, p->p_naggs);
-    }
-    for (i = 0; i < p->p_naggs; i++) {
-        const bwm_plan_agg_t *a = &p->p_aggs[i];
-        void *st = (char *)e->e_state + a->pa_offset;
-
-        if (bwm_cursor_u8(&c) != a->pa_ops->ao_id || a->pa_ops->ao_decode(st, &c) != BWM_OK) {
-            return bwm_err_set(BWM_ERR_DECODE, errstr, errstr_size,
-                               "stored state of key '%s' does not decode as %s (aggregate %zu)",
-                               e->e_key, a->pa_ops->ao_name, i + 1);
-        }
-    }
-    if (bwm_cursor_left(&c) != 0) {
-        return bwm_err_set(BWM_ERR_DECODE, errstr, errstr_size,
-                           "stored state of key '%s' has %zu trailing bytes", e->e_key,
-                           bwm_cursor_left(&c));
-    }
-    e->e_version = version;
-    return BWM_OK;
-}
-
-bwm_err_t bwm_table_put(bwm_table_t *t, const char *key, size_t keylen, bwm_entry_t **out,
-                        char *errstr, size_t errstr_size)
-{
-    const bwm_plan_t *p = t->t_plan;
     uint64_t h = hash_bytes(key, keylen);
     bwm_entry_t *e;
     size_t i;
 
-    if ((t->t_count + 1) * 4 > t->t_cap * 3 && grow(t) != BWM_OK) {
-        return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
-    }
     if (keylen > UINT32_MAX) {
-        return bwm_err_set(BWM_ERR_LIMIT, errstr, errstr_size, "key too long");
+        return BWM_ERR_LIMIT;
+    }
+    if ((t->t_count + 1) * 4 > t->t_cap * 3 && grow(t) != BWM_OK) {
+        return BWM_ERR_NOMEM;
     }
     i = probe(t, h, key, keylen);
     if (t->t_slots[i]) {
-        return bwm_err_set(BWM_ERR_INVALID, errstr, errstr_size, "key '%.*s' is already loaded",
-                           (int)keylen, key);
+        return BWM_ERR_INVALID;
     }
-    e = calloc(1, sizeof(*e) + p->p_state_size + keylen + 1);
+    e = calloc(1, sizeof(*e) + keylen + 1);
     if (!e) {
-        return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
+        return BWM_ERR_NOMEM;
     }
     e->e_hash = h;
-    e->e_version = -1;
-    e->e_key = (char *)e->e_state + p->p_state_size;
+    e->e_key = (char *)(e + 1);
     memcpy(e->e_key, key, keylen);
     e->e_key[keylen] = '\0';
     e->e_keylen = (uint32_t)keylen;
-    for (i = 0; i < p->p_naggs; i++) {
-        p->p_aggs[i].pa_ops->ao_init((char *)e->e_state + p->p_aggs[i].pa_offset,
-                                     p->p_aggs[i].pa_arg_type, &p->p_aggs[i].pa_params);
-    }
-    t->t_slots[probe(t, h, key, keylen)] = e;
+    e->e_close = INT64_MAX;
+    t->t_slots[i] = e;
     t->t_count++;
     *out = e;
     return BWM_OK;
 }
 
-/* Makes room to list one more touched entry, so marking it later cannot fail. */
-static bwm_err_t reserve_touched(bwm_table_t *t)
+/* Position of the first window of e whose start is >= start. */
+static uint32_t window_pos(const bwm_entry_t *e, int64_t start)
 {
+    uint32_t lo = 0, hi = e->e_nwins;
+
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+
+        if (e->e_wins[mid]->w_start < start) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+bwm_err_t bwm_table_window_attach(bwm_table_t *t, bwm_entry_t *e, bwm_win_t *w)
+{
+    uint32_t pos = window_pos(e, w->w_start);
+
+    (void)t;
+    if (pos < e->e_nwins && e->e_wins[pos]->w_start == w->w_start) {
+        return BWM_ERR_INVALID;
+    }
+    if (e->e_nwins == e->e_cap) {
+        uint32_t cap = e->e_cap ? e->e_cap * 2 : 2;
+        bwm_win_t **n = realloc(e->e_wins, cap * sizeof(*n));
+
+        if (!n) {
+            return BWM_ERR_NOMEM;
+        }
+        e->e_wins = n;
+        e->e_cap = cap;
+    }
+    memmove(&e->e_wins[pos + 1], &e->e_wins[pos], (e->e_nwins - pos) * sizeof(*e->e_wins));
+    e->e_wins[pos] = w;
+    e->e_nwins++;
+    return BWM_OK;
+}
+
+bwm_win_t *bwm_table_window(bwm_table_t *t, bwm_entry_t *e, int64_t start, int create)
+{
+    uint32_t pos = window_pos(e, start);
+    bwm_win_t *w;
+
+    if (pos < e->e_nwins && e->e_wins[pos]->w_start == start) {
+        return e->e_wins[pos];
+    }
+    if (!create) {
+        return NULL;
+    }
+    w = bwm_table_window_new(t, start);
+    if (!w || bwm_table_window_attach(t, e, w) != BWM_OK) {
+        bwm_table_window_free(t, w);
+        return NULL;
+    }
+    return w;
+}
+
+void bwm_table_window_drop(bwm_table_t *t, bwm_entry_t *e, bwm_win_t *w)
+{
+    uint32_t pos = window_pos(e, w->w_start);
+
+    if (pos < e->e_nwins && e->e_wins[pos] == w) {
+        memmove(&e->e_wins[pos], &e->e_wins[pos + 1], (e->e_nwins - pos - 1) * sizeof(*e->e_wins));
+        e->e_nwins--;
+    }
+    bwm_table_window_free(t, w);
+}
+
+bwm_err_t bwm_table_restore(bwm_table_t *t, bwm_entry_t *e, const void *enc, size_t enclen,
+                            char *errstr, size_t errstr_size)
+{
+    const bwm_plan_t *p = t->t_plan;
+    bwm_cursor_t c;
+    uint32_t nwins, k;
+    uint8_t fmt;
+    size_t i;
+
+    entry_clear(t, e);
+    bwm_cursor_init(&c, enc, enclen);
+    fmt = bwm_cursor_u8(&c);
+    nwins = bwm_cursor_u32le(&c);
+    if (c.c_failed || fmt != BWM_STATE_FORMAT || nwins > bwm_cursor_left(&c) / 25) {
+        return bwm_err_set(BWM_ERR_DECODE, errstr, errstr_size,
+                           "stored state of key '%s' has format %u (this version reads %u)",
+                           e->e_key, fmt, BWM_STATE_FORMAT);
+    }
+    for (k = 0; k < nwins; k++) {
+        int64_t start = bwm_cursor_i64le(&c), last = bwm_cursor_i64le(&c);
+        int64_t version = bwm_cursor_i64le(&c);
+        uint8_t naggs = bwm_cursor_u8(&c);
+        bwm_win_t *w;
+
+        if (c.c_failed || naggs != p->p_naggs) {
+            entry_clear(t, e);
+            return bwm_err_set(BWM_ERR_DECODE, errstr, errstr_size,
+                               "stored state of key '%s' has %u aggregates; this job has %zu",
+                               e->e_key, naggs, p->p_naggs);
+        }
+        w = bwm_table_window_new(t, start);
+        if (!w || bwm_table_window_attach(t, e, w) != BWM_OK) {
+            bwm_table_window_free(t, w);
+            entry_clear(t, e);
+            return bwm_err_set(BWM_ERR_DECODE, errstr, errstr_size,
+                               "stored state of key '%s' is corrupt (window %u)", e->e_key, k);
+        }
+        w->w_last = last;
+        w->w_version = version;
+        for (i = 0; i < p->p_naggs; i++) {
+            const bwm_plan_agg_t *a = &p->p_aggs[i];
+
+            if (bwm_cursor_u8(&c) != a->pa_ops->ao_id ||
+                a->pa_ops->ao_decode((char *)w->w_state + a->pa_offset, &c) != BWM_OK) {
+                entry_clear(t, e);
+                return bwm_err_set(BWM_ERR_DECODE, errstr, errstr_size,
+                                   "stored state of key '%s' does not decode as %s", e->e_key,
+                                   a->pa_sql);
+            }
+        }
+    }
+    if (bwm_cursor_left(&c) != 0) {
+        entry_clear(t, e);
+        return bwm_err_set(BWM_ERR_DECODE, errstr, errstr_size,
+                           "stored state of key '%s' has %zu trailing bytes", e->e_key,
+                           bwm_cursor_left(&c));
+    }
+    return BWM_OK;
+}
+
+void bwm_table_encode(const bwm_table_t *t, const bwm_entry_t *e, bwm_buf_t *b)
+{
+    const bwm_plan_t *p = t->t_plan;
+    uint32_t k;
+    size_t i;
+
+    bwm_buf_put_u8(b, BWM_STATE_FORMAT);
+    bwm_buf_put_u32le(b, e->e_nwins);
+    for (k = 0; k < e->e_nwins; k++) {
+        const bwm_win_t *w = e->e_wins[k];
+
+        bwm_buf_put_i64le(b, w->w_start);
+        bwm_buf_put_i64le(b, w->w_last);
+        bwm_buf_put_i64le(b, w->w_version);
+        bwm_buf_put_u8(b, (uint8_t)p->p_naggs);
+        for (i = 0; i < p->p_naggs; i++) {
+            bwm_buf_put_u8(b, p->p_aggs[i].pa_ops->ao_id);
+            p->p_aggs[i].pa_ops->ao_encode((const char *)w->w_state + p->p_aggs[i].pa_offset, b);
+        }
+    }
+}
+
+void bwm_table_results(const bwm_table_t *t, const bwm_win_t *w, bwm_value_t *out)
+{
+    const bwm_plan_t *p = t->t_plan;
+    size_t i;
+
+    for (i = 0; i < p->p_naggs; i++) {
+        p->p_aggs[i].pa_ops->ao_result((const char *)w->w_state + p->p_aggs[i].pa_offset, &out[i]);
+    }
+}
+
+bwm_err_t bwm_table_touch(bwm_table_t *t, bwm_entry_t *e)
+{
+    e->e_dirty = 1;
+    if (e->e_touched) {
+        return BWM_OK;
+    }
     if (t->t_ntouched == t->t_touched_cap) {
         size_t cap = t->t_touched_cap ? t->t_touched_cap * 2 : 256;
         bwm_entry_t **n = realloc(t->t_touched, cap * sizeof(*n));
@@ -250,54 +381,8 @@ static bwm_err_t reserve_touched(bwm_table_t *t)
         t->t_touched = n;
         t->t_touched_cap = cap;
     }
-    return BWM_OK;
-}
-
-bwm_err_t bwm_table_apply(bwm_table_t *t, bwm_entry_t *e, const bwm_value_t *slots, int64_t offset,
-                          char *errstr, size_t errstr_size)
-{
-    const bwm_plan_t *p = t->t_plan;
-    size_t i;
-    bwm_err_t err;
-
-    if (reserve_touched(t) != BWM_OK) {
-        return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
-    }
-    /* Every aggregate or none: first ask each whether it can take the record. */
-    for (i = 0; i < p->p_naggs; i++) {
-        const bwm_plan_agg_t *a = &p->p_aggs[i];
-        bwm_agg_input_t in = {a->pa_slot >= 0 ? &slots[a->pa_slot] : NULL, 0, offset};
-
-        if (in.ai_value && in.ai_value->v_type == BWM_T_NULL) {
-            continue; /* aggregates skip nulls, as in SQL */
-        }
-        err = a->pa_ops->ao_check ? a->pa_ops->ao_check((char *)e->e_state + a->pa_offset, &in)
-                                  : BWM_OK;
-        if (err) {
-            return bwm_err_set(err, errstr, errstr_size, "%s in %s(%s) for key '%s'",
-                               bwm_err2str(err), a->pa_ops->ao_name,
-                               in.ai_value ? p->p_slots[a->pa_slot].ss_name : "*", e->e_key);
-        }
-    }
-    for (i = 0; i < p->p_naggs; i++) {
-        const bwm_plan_agg_t *a = &p->p_aggs[i];
-        bwm_agg_input_t in = {a->pa_slot >= 0 ? &slots[a->pa_slot] : NULL, 0, offset};
-
-        if (in.ai_value && in.ai_value->v_type == BWM_T_NULL) {
-            continue;
-        }
-        err = a->pa_ops->ao_add((char *)e->e_state + a->pa_offset, &in);
-        if (err) {
-            return bwm_err_set(err, errstr, errstr_size, "%s in %s for key '%s'",
-                               bwm_err2str(err), a->pa_ops->ao_name, e->e_key);
-        }
-    }
-    e->e_version = offset;
-    e->e_dirty = 1;
-    if (!e->e_touched) {
-        e->e_touched = 1;
-        t->t_touched[t->t_ntouched++] = e;
-    }
+    t->t_touched[t->t_ntouched++] = e;
+    e->e_touched = 1;
     return BWM_OK;
 }
 
@@ -310,34 +395,27 @@ bwm_entry_t *const *bwm_table_touched(const bwm_table_t *t, size_t *n)
 void bwm_table_clear_touched(bwm_table_t *t)
 {
     size_t i;
+    uint32_t k;
 
     for (i = 0; i < t->t_ntouched; i++) {
-        t->t_touched[i]->e_touched = 0;
-        t->t_touched[i]->e_dirty = 0;
+        bwm_entry_t *e = t->t_touched[i];
+
+        e->e_touched = 0;
+        e->e_dirty = 0;
+        for (k = 0; k < e->e_nwins; k++) {
+            e->e_wins[k]->w_touched = 0;
+        }
     }
     t->t_ntouched = 0;
 }
 
-void bwm_table_result(const bwm_table_t *t, const bwm_entry_t *e, bwm_value_t *out)
+void bwm_table_foreach(bwm_table_t *t, void (*fn)(bwm_entry_t *e, void *opaque), void *opaque)
 {
-    const bwm_plan_t *p = t->t_plan;
     size_t i;
 
-    for (i = 0; i < p->p_naggs; i++) {
-        p->p_aggs[i].pa_ops->ao_result((const char *)e->e_state + p->p_aggs[i].pa_offset, &out[i]);
-    }
-}
-
-void bwm_table_encode(const bwm_table_t *t, const bwm_entry_t *e, bwm_buf_t *b)
-{
-    const bwm_plan_t *p = t->t_plan;
-    size_t i;
-
-    bwm_buf_put_u8(b, BWM_STATE_FORMAT);
-    bwm_buf_put_i64le(b, e->e_version);
-    bwm_buf_put_u8(b, (uint8_t)p->p_naggs);
-    for (i = 0; i < p->p_naggs; i++) {
-        bwm_buf_put_u8(b, p->p_aggs[i].pa_ops->ao_id);
-        p->p_aggs[i].pa_ops->ao_encode((const char *)e->e_state + p->p_aggs[i].pa_offset, b);
+    for (i = 0; i < t->t_cap; i++) {
+        if (t->t_slots[i]) {
+            fn(t->t_slots[i], opaque);
+        }
     }
 }

@@ -1,9 +1,9 @@
 /*
- * table.h: the states of one input partition, one entry per (key, window),
- * held in memory in front of the state store. The runtime loads entries
- * (from their encoding, or fresh), applies records in offset order, reads
- * the touched entries to emit results, and clears the marks once the batch
- * is committed.
+ * table.h: the states of one input partition, held in memory in front of the
+ * state store. One entry per group key; an entry holds the key's open windows
+ * (one window with start 0 when the query has no WINDOW), each with its
+ * aggregate states and version. An entry is also the unit of storage: its
+ * encoding is one value in the store.
  */
 #ifndef BWM_TABLE_H
 #define BWM_TABLE_H
@@ -16,18 +16,28 @@
 #include "plan.h"
 #include "value.h"
 
-/* Version byte of the state encoding written by bwm_table_encode(). */
-#define BWM_STATE_FORMAT 1
+/* Version byte of the entry encoding written by bwm_table_encode(). */
+#define BWM_STATE_FORMAT 2
+
+typedef struct bwm_win {
+    int64_t w_start;   /* window start; a session's first event time; 0 without WINDOW */
+    int64_t w_last;    /* a session's last event time (fixed windows: unused, = w_start) */
+    int64_t w_version; /* source offset of the last record applied; -1 for none */
+    uint8_t w_touched; /* changed in this batch */
+    uint64_t w_state[]; /* aggregate states at plan offsets */
+} bwm_win_t;
 
 typedef struct bwm_entry {
     uint64_t e_hash;
-    int64_t e_version; /* source offset of the last record applied; -1 for none */
-    char *e_key;       /* key text, NUL-terminated, stored with the entry */
+    char *e_key; /* key text, NUL-terminated, stored with the entry */
     uint32_t e_keylen;
     uint8_t e_dirty;   /* changed since the last state commit */
     uint8_t e_touched; /* listed among this batch's touched entries */
-    /* Aggregate states follow at plan offsets, 8-byte aligned. */
-    uint64_t e_state[];
+    uint8_t e_loaded;  /* its stored value has been read (or it is known to be new) */
+    int64_t e_close;   /* close time it is queued with for closing, INT64_MAX: not queued */
+    bwm_win_t **e_wins; /* open windows, by start */
+    uint32_t e_nwins;
+    uint32_t e_cap;
 } bwm_entry_t;
 
 typedef struct bwm_table bwm_table_t;
@@ -39,48 +49,52 @@ void bwm_table_destroy(bwm_table_t *t);
 /* Number of entries held. */
 size_t bwm_table_size(const bwm_table_t *t);
 
-/*
- * Formats the group key value v as the key text ("WBA123", "42", "true").
- * BWM_ERR_TYPE for null, BWM_ERR_LIMIT when longer than cap-1 bytes.
- */
-bwm_err_t bwm_table_key(const bwm_value_t *v, char *buf, size_t cap, size_t *len);
-
 /* Returns the entry for key, or NULL when the table does not hold it. */
 bwm_entry_t *bwm_table_get(bwm_table_t *t, const char *key, size_t keylen);
 
-/*
- * Adds a fresh entry for key (no records applied, version -1), which must not
- * be present. The entry stays valid until the table is destroyed.
- */
-bwm_err_t bwm_table_put(bwm_table_t *t, const char *key, size_t keylen, bwm_entry_t **out,
-                        char *errstr, size_t errstr_size);
+/* Adds an entry for key with no windows; the key must not be present. */
+bwm_err_t bwm_table_put(bwm_table_t *t, const char *key, size_t keylen, bwm_entry_t **out);
+
 
 /*
- * Replaces e's state with a bwm_table_encode() encoding, as loaded from the
- * state store. BWM_ERR_DECODE (e unchanged) when enc does not match the
- * plan's aggregates.
+ * Replaces e's windows with those of a bwm_table_encode() encoding, as read
+ * from the store. BWM_ERR_DECODE (e left without windows) when enc does not
+ * match the plan's aggregates.
  */
 bwm_err_t bwm_table_restore(bwm_table_t *t, bwm_entry_t *e, const void *enc, size_t enclen,
                             char *errstr, size_t errstr_size);
 
+/* Appends e's encoding (format byte, windows, aggregate states) to b. */
+void bwm_table_encode(const bwm_table_t *t, const bwm_entry_t *e, bwm_buf_t *b);
+
 /*
- * Applies one record's slots to e as source offset `offset`: every aggregate
- * or none (an aggregate error leaves e unchanged and returns it). Marks e
- * dirty and touched and sets its version to offset.
+ * The window of e starting at start: found, or (with create) added with
+ * empty states and last = start. NULL when absent, or out of memory.
  */
-bwm_err_t bwm_table_apply(bwm_table_t *t, bwm_entry_t *e, const bwm_value_t *slots, int64_t offset,
-                          char *errstr, size_t errstr_size);
+bwm_win_t *bwm_table_window(bwm_table_t *t, bwm_entry_t *e, int64_t start, int create);
+
+/* Removes and frees window w of e. */
+void bwm_table_window_drop(bwm_table_t *t, bwm_entry_t *e, bwm_win_t *w);
+
+/* Allocates a detached window with empty states; free with bwm_table_window_free(). */
+bwm_win_t *bwm_table_window_new(bwm_table_t *t, int64_t start);
+void bwm_table_window_free(bwm_table_t *t, bwm_win_t *w);
+/* Puts a detached window into e (which must not have one with its start). */
+bwm_err_t bwm_table_window_attach(bwm_table_t *t, bwm_entry_t *e, bwm_win_t *w);
+
+/* Writes w's aggregate results, one per plan aggregate, into out. */
+void bwm_table_results(const bwm_table_t *t, const bwm_win_t *w, bwm_value_t *out);
+
+/* Marks e touched (and dirty): listed once in bwm_table_touched() until cleared. */
+bwm_err_t bwm_table_touch(bwm_table_t *t, bwm_entry_t *e);
 
 /* The entries touched since bwm_table_clear_touched(), in first-touch order. */
 bwm_entry_t *const *bwm_table_touched(const bwm_table_t *t, size_t *n);
 
-/* Clears the touched and dirty marks: call after the batch is committed. */
+/* Clears every touched, dirty and window mark: after the batch is committed. */
 void bwm_table_clear_touched(bwm_table_t *t);
 
-/* Writes e's result values, one per aggregate, into out[0 .. naggs-1]. */
-void bwm_table_result(const bwm_table_t *t, const bwm_entry_t *e, bwm_value_t *out);
-
-/* Appends e's state encoding (format byte, version, aggregate states) to b. */
-void bwm_table_encode(const bwm_table_t *t, const bwm_entry_t *e, bwm_buf_t *b);
+/* Calls fn for every entry; for the close index after a restart, and for tests. */
+void bwm_table_foreach(bwm_table_t *t, void (*fn)(bwm_entry_t *e, void *opaque), void *opaque);
 
 #endif

@@ -3,6 +3,11 @@
  */
 #include "value.h"
 
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 const char *bwm_type_name(bwm_type_t t)
 {
     switch (t) {
@@ -18,4 +23,27 @@ const char *bwm_type_name(bwm_type_t t)
             return "STRING";
     }
     return "UNKNOWN";
+}
+
+void bwm_double_text(double d, char *out)
+{
+    int prec;
+
+    if (isnan(d)) {
+        strcpy(out, "NaN");
+        return;
+    }
+    if (isinf(d)) {
+        strcpy(out, d > 0 ? "Infinity" : "-Infinity");
+        return;
+    }
+    for (prec = 15; prec <= 17; prec++) {
+        snprintf(out, BWM_DOUBLE_TEXT, "%.*g", prec, d);
+        if (strtod(out, NULL) == d) {
+            break;
+        }
+    }
+    if (!strpbrk(out, ".eEn")) {
+        strcat(out, ".0");
+    }
 }

@@ -33,6 +33,14 @@ typedef struct bwm_value {
 /* Returns the SQL name of a type ("STRING", "BIGINT", ...). */
 const char *bwm_type_name(bwm_type_t t);
 
+/*
+ * Writes the shortest decimal text of d that reads back as d, with ".0" on
+ * integral values ("3.0", "0.1", "1e+300"), or "NaN", "Infinity",
+ * "-Infinity". out needs BWM_DOUBLE_TEXT bytes.
+ */
+#define BWM_DOUBLE_TEXT 32
+void bwm_double_text(double d, char *out);
+
 static inline int bwm_type_is_numeric(bwm_type_t t)
 {
     return t == BWM_T_LONG || t == BWM_T_DOUBLE;

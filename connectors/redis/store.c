@@ -5,13 +5,17 @@
  * one Redis Cluster slot and one Lua script can commit them atomically):
  *
  *   {bwm:<namespace>:<partition>}:fence        "<offset>:<watermark>"
- *   {bwm:<namespace>:<partition>}:s:<key>      state encoding (core/table.h)
+ *   {bwm:<namespace>:<partition>}:s:<key>      the key's windows and states (core/table.h)
+ *   {bwm:<namespace>:<partition>}:close        sorted set: key -> earliest close time (ms)
+ *                                              of its windows (windowed jobs only)
  *
  * <offset> is the last source offset whose effect the states include;
  * <watermark> the partition's event-time watermark in ms. A commit is one
  * EVALSHA of COMMIT_LUA: compare the fence with what this instance last read
- * or wrote, then write the states and the new fence, or return FENCED.
+ * or wrote, then write or delete the states, update the close index and set
+ * the new fence, or return FENCED.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,12 +24,28 @@
 #include "connectors/redis/redis.h"
 #include "connectors/store.h"
 
-/* KEYS[1] fence, KEYS[2..] states; ARGV[1] expected fence, ARGV[2] new fence, ARGV[3..] values. */
+/*
+ * KEYS[1] fence, KEYS[2] close index, KEYS[3..] states. ARGV[1] expected
+ * fence, ARGV[2] new fence, ARGV[3] length of the state keys' prefix; then per
+ * state: "S" (set) or "D" (delete), the value, and the index change: "" none,
+ * "-" remove, else the close time to add.
+ */
 static const char COMMIT_LUA[] =
     "local cur = redis.call('GET', KEYS[1])\n"
     "if not cur then cur = '' end\n"
     "if cur ~= ARGV[1] then return redis.error_reply('FENCED ' .. cur) end\n"
-    "for i = 2, #KEYS do redis.call('SET', KEYS[i], ARGV[i + 1]) end\n"
+    "local plen = tonumber(ARGV[3])\n"
+    "for i = 3, #KEYS do\n"
+    "  local a = 4 + (i - 3) * 3\n"
+    "  if ARGV[a] == 'S' then redis.call('SET', KEYS[i], ARGV[a + 1])\n"
+    "  else redis.call('DEL', KEYS[i]) end\n"
+    "  local ix = ARGV[a + 2]\n"
+    "  if ix ~= '' then\n"
+    "    local member = string.sub(KEYS[i], plen + 1)\n"
+    "    if ix == '-' then redis.call('ZREM', KEYS[2], member)\n"
+    "    else redis.call('ZADD', KEYS[2], ix, member) end\n"
+    "  end\n"
+    "end\n"
     "redis.call('SET', KEYS[1], ARGV[2])\n"
     "return 1\n";
 
@@ -176,9 +196,9 @@ static bwm_err_t store_fence_get(void *ctx, const char *ns, int32_t part, bwm_fe
     return err;
 }
 
-static bwm_err_t store_get_many(void *ctx, const char *ns, int32_t part,
-                                const bwm_store_key_t *keys, size_t n, bwm_store_value_cb cb,
-                                void *opaque, char *errstr, size_t errstr_size)
+static bwm_err_t store_get_many(void *ctx, const char *ns, int32_t part, const bwm_keyref_t *keys,
+                                size_t n, bwm_store_value_cb cb, void *opaque, char *errstr,
+                                size_t errstr_size)
 {
     redis_store_t *s = ctx;
     redisContext *c = bwm_redis_ctx(s->rs_redis, errstr, errstr_size);
@@ -195,7 +215,7 @@ static bwm_err_t store_get_many(void *ctx, const char *ns, int32_t part,
             return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
         }
         for (i = 0; i < m; i++) {
-            if (argv_key(s, i + 1, ns, part, ":s:", keys[done + i].sk_key, keys[done + i].sk_len)) {
+            if (argv_key(s, i + 1, ns, part, ":s:", keys[done + i].kr_key, keys[done + i].kr_len)) {
                 return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
             }
         }
@@ -252,14 +272,56 @@ static bwm_err_t load_script(redis_store_t *s, redisContext *c, char *errstr, si
     return err;
 }
 
+static bwm_err_t store_index_get(void *ctx, const char *ns, int32_t part, bwm_store_index_cb cb,
+                                 void *opaque, char *errstr, size_t errstr_size)
+{
+    redis_store_t *s = ctx;
+    redisContext *c = bwm_redis_ctx(s->rs_redis, errstr, errstr_size);
+    redisReply *rep;
+    size_t i;
+    bwm_err_t err = BWM_OK;
+
+    if (!c) {
+        return BWM_ERR_IO;
+    }
+    if (argv_reserve(s, 5) || argv_set(s, 0, "ZRANGE", 6) ||
+        argv_key(s, 1, ns, part, ":close", NULL, 0) || argv_set(s, 2, "0", 1) ||
+        argv_set(s, 3, "-1", 2) || argv_set(s, 4, "WITHSCORES", 10)) {
+        return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
+    }
+    rep = redisCommandArgv(c, 5, (const char **)s->rs_argv, s->rs_lens);
+    if (!rep) {
+        bwm_redis_failed(s->rs_redis);
+        return bwm_err_set(BWM_ERR_IO, errstr, errstr_size, "Redis ZRANGE failed: %s", c->errstr);
+    }
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements % 2) {
+        err = bwm_err_set(BWM_ERR_TRANSPORT, errstr, errstr_size, "Redis ZRANGE: %s",
+                          rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
+    }
+    for (i = 0; !err && i + 1 < rep->elements; i += 2) {
+        redisReply *k = rep->element[i], *v = rep->element[i + 1];
+        char *end;
+        double close;
+
+        if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING) {
+            err = bwm_err_set(BWM_ERR_TRANSPORT, errstr, errstr_size, "Redis ZRANGE: bad reply");
+            break;
+        }
+        close = strtod(v->str, &end);
+        err = cb(k->str, k->len, (int64_t)close, opaque);
+    }
+    freeReplyObject(rep);
+    return err;
+}
+
 static bwm_err_t store_commit(void *ctx, const char *ns, int32_t part, const bwm_fence_t *expect,
-                              const bwm_fence_t *next, const bwm_store_put_t *puts, size_t n,
+                              const bwm_fence_t *next, const bwm_change_t *changes, size_t n,
                               char *errstr, size_t errstr_size)
 {
     redis_store_t *s = ctx;
     redisContext *c = bwm_redis_ctx(s->rs_redis, errstr, errstr_size);
-    size_t argc = 3 + 1 + n + 2 + n, i;
-    char numkeys[24], fexp[64], fnext[64];
+    size_t argc = 3 + 2 + n + 3 + 3 * n, i, plen;
+    char numkeys[24], fexp[64], fnext[64], num[32], prefix[512];
     int attempt;
     bwm_err_t err = BWM_OK;
 
@@ -271,27 +333,42 @@ static bwm_err_t store_commit(void *ctx, const char *ns, int32_t part, const bwm
     }
     bwm_fence_format(expect, fexp, sizeof(fexp));
     bwm_fence_format(next, fnext, sizeof(fnext));
-    snprintf(numkeys, sizeof(numkeys), "%zu", n + 1);
+    snprintf(numkeys, sizeof(numkeys), "%zu", n + 2);
+    plen = (size_t)snprintf(prefix, sizeof(prefix), "{bwm:%s:%d}:s:", ns, (int)part);
+    snprintf(num, sizeof(num), "%zu", plen);
+    /* EVALSHA sha numkeys fence close state... expected next plen (op value index)... */
     if (argv_reserve(s, argc) || argv_set(s, 0, "EVALSHA", 7) || argv_set(s, 1, s->rs_sha, 40) ||
-        argv_set(s, 2, numkeys, strlen(numkeys)) || argv_key(s, 3, ns, part, ":fence", NULL, 0)) {
+        argv_set(s, 2, numkeys, strlen(numkeys)) || argv_key(s, 3, ns, part, ":fence", NULL, 0) ||
+        argv_key(s, 4, ns, part, ":close", NULL, 0) ||
+        argv_set(s, 5 + n, fexp, strlen(fexp)) || argv_set(s, 6 + n, fnext, strlen(fnext)) ||
+        argv_set(s, 7 + n, num, strlen(num))) {
         return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
     for (i = 0; i < n; i++) {
-        if (argv_key(s, 4 + i, ns, part, ":s:", puts[i].sp_key, puts[i].sp_keylen) ||
-            argv_set(s, 4 + n + 2 + i, puts[i].sp_val, puts[i].sp_vallen)) {
+        const bwm_change_t *ch = &changes[i];
+        size_t a = 8 + n + 3 * i;
+        int bad;
+
+        if (ch->ch_index > 0) {
+            snprintf(num, sizeof(num), "%" PRId64, ch->ch_close);
+        } else {
+            snprintf(num, sizeof(num), "%s", ch->ch_index < 0 ? "-" : "");
+        }
+        bad = argv_key(s, 5 + i, ns, part, ":s:", ch->ch_key, ch->ch_keylen) ||
+              argv_set(s, a, ch->ch_val ? "S" : "D", 1) ||
+              argv_set(s, a + 1, ch->ch_val ? ch->ch_val : "", ch->ch_val ? ch->ch_vallen : 0) ||
+              argv_set(s, a + 2, num, strlen(num));
+        if (bad) {
             return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
         }
-    }
-    if (argv_set(s, 4 + n, fexp, strlen(fexp)) || argv_set(s, 4 + n + 1, fnext, strlen(fnext))) {
-        return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
     for (attempt = 0; attempt < 2; attempt++) {
         redisReply *rep = redisCommandArgv(c, (int)argc, (const char **)s->rs_argv, s->rs_lens);
 
         if (!rep) {
             bwm_redis_failed(s->rs_redis);
-            return bwm_err_set(BWM_ERR_IO, errstr, errstr_size, "Redis commit of %s/%d failed: %s",
-                               ns, (int)part, c->errstr);
+            return bwm_err_set(BWM_ERR_IO, errstr, errstr_size,
+                               "Redis commit of %s/%d failed: %s", ns, (int)part, c->errstr);
         }
         if (rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) == 0 &&
             attempt == 0) {
@@ -309,8 +386,8 @@ static bwm_err_t store_commit(void *ctx, const char *ns, int32_t part, const bwm
                               "fence of %s/%d moved: expected '%s', found '%s'", ns, (int)part,
                               fexp, rep->str + (rep->len > 7 ? 7 : rep->len));
         } else if (rep->type != REDIS_REPLY_INTEGER || rep->integer != 1) {
-            err = bwm_err_set(BWM_ERR_TRANSPORT, errstr, errstr_size, "Redis commit of %s/%d: %s",
-                              ns, (int)part,
+            err = bwm_err_set(BWM_ERR_TRANSPORT, errstr, errstr_size,
+                              "Redis commit of %s/%d: %s", ns, (int)part,
                               rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
         }
         freeReplyObject(rep);
@@ -324,6 +401,7 @@ const bwm_store_ops_t bwm_store_redis_ops = {
     .so_open = store_open,
     .so_fence_get = store_fence_get,
     .so_get_many = store_get_many,
+    .so_index_get = store_index_get,
     .so_commit = store_commit,
     .so_close = store_close,
 };

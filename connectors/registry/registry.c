@@ -274,6 +274,45 @@ bwm_err_t bwm_registry_get(bwm_registry_t *r, int32_t id, const bwm_schema_t **o
     return BWM_OK;
 }
 
+bwm_err_t bwm_registry_latest(bwm_registry_t *r, const char *subject, char **json, char *errstr,
+                              size_t errstr_size)
+{
+    char path[1024], msg[256];
+    char *esc = curl_easy_escape(r->r_curl, subject, 0);
+    json_t *doc, *schema;
+    long status;
+    bwm_err_t err;
+
+    if (!esc) {
+        return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
+    }
+    snprintf(path, sizeof(path), "/subjects/%s/versions/latest", esc);
+    curl_free(esc);
+    err = request(r, path, NULL, &status, errstr, errstr_size);
+    if (err) {
+        return err;
+    }
+    if (status == 404) {
+        return bwm_err_set(BWM_ERR_NOT_FOUND, errstr, errstr_size,
+                           "subject %s has no schema in the registry (%s)", subject,
+                           error_message(r, msg, sizeof(msg)));
+    }
+    if (status != 200) {
+        return bwm_err_set(BWM_ERR_TRANSPORT, errstr, errstr_size,
+                           "schema registry GET %s: HTTP %ld: %s", path, status,
+                           error_message(r, msg, sizeof(msg)));
+    }
+    doc = json_loads((const char *)r->r_body.b_data, 0, NULL);
+    schema = json_object_get(doc, "schema");
+    *json = json_is_string(schema) ? strdup(json_string_value(schema)) : NULL;
+    json_decref(doc);
+    if (!*json) {
+        return bwm_err_set(BWM_ERR_TRANSPORT, errstr, errstr_size,
+                           "schema registry GET %s: no \"schema\" in the reply", path);
+    }
+    return BWM_OK;
+}
+
 bwm_err_t bwm_registry_register(bwm_registry_t *r, const char *subject, const char *schema_json,
                                 int32_t *id, char *errstr, size_t errstr_size)
 {

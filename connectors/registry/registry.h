@@ -40,6 +40,13 @@ void bwm_registry_destroy(bwm_registry_t *r);
 bwm_err_t bwm_registry_get(bwm_registry_t *r, int32_t id, const bwm_schema_t **out, char *errstr,
                            size_t errstr_size);
 
+/*
+ * Reads the latest schema registered under subject into *json (a new string
+ * the caller frees). BWM_ERR_NOT_FOUND when the subject has none.
+ */
+bwm_err_t bwm_registry_latest(bwm_registry_t *r, const char *subject, char **json, char *errstr,
+                              size_t errstr_size);
+
 /* Registers schema_json under subject (or finds it there) and returns its id. */
 bwm_err_t bwm_registry_register(bwm_registry_t *r, const char *subject, const char *schema_json,
                                 int32_t *id, char *errstr, size_t errstr_size);

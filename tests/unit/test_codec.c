@@ -9,7 +9,6 @@
 #include "core/avrojson.h"
 #include "core/decoder.h"
 #include "core/result.h"
-#include "core/table.h"
 #include "fixtures.h"
 
 /* Encodes a record of schema_json whose fields are set by fill(). */
@@ -68,20 +67,39 @@ static void fill_full(avro_value_t *r)
     set(r, "tags", &f);
     avro_value_append(&f, &b, NULL);
     avro_value_set_string(&b, "x");
+    set(r, "pos", &f);
+    avro_value_set_branch(&f, 1, &b);
+    avro_value_get_by_name(&b, "lat", &f, NULL);
+    avro_value_set_double(&f, 59.9);
+    avro_value_get_by_name(&b, "lon", &f, NULL);
+    avro_value_set_double(&f, 10.7);
+    avro_value_get_by_name(&b, "at", &f, NULL);
+    avro_value_get_by_name(&f, "city", &b, NULL);
+    avro_value_set_string(&b, "Oslo");
 }
+
+/* A slot spec for a top-level field. */
+#define TOP(name, type, nullable, dflt)                                                            \
+    {                                                                                              \
+        name, (const char *[]){name}, 1, type, nullable, dflt, NULL                                \
+    }
 
 Test(codec, decodes_every_scalar_kind_into_slots)
 {
     bwm_schema_t *s = fixture_schema();
     bwm_slot_spec_t specs[] = {
-        {"vin", BWM_T_STRING, 0, 0},  {"n", BWM_T_LONG, 0, 0},       {"big", BWM_T_LONG, 0, 0},
-        {"km", BWM_T_DOUBLE, 0, 0},   {"f", BWM_T_DOUBLE, 0, 0},     {"on", BWM_T_BOOL, 0, 0},
-        {"fuel", BWM_T_DOUBLE, 1, 1}, {"state", BWM_T_STRING, 0, 0}, {"n", BWM_T_DOUBLE, 0, 0},
+        TOP("vin", BWM_T_STRING, 0, 0),  TOP("n", BWM_T_LONG, 0, 0),
+        TOP("big", BWM_T_LONG, 0, 0),    TOP("km", BWM_T_DOUBLE, 0, 0),
+        TOP("f", BWM_T_DOUBLE, 0, 0),    TOP("on", BWM_T_BOOL, 0, 0),
+        TOP("fuel", BWM_T_DOUBLE, 1, 1), TOP("state", BWM_T_STRING, 0, 0),
+        TOP("n", BWM_T_DOUBLE, 0, 0),
+        {"pos.at.city", (const char *[]){"pos", "at", "city"}, 3, BWM_T_STRING, 1, 0, NULL},
+        {"pos.lat", (const char *[]){"pos", "lat"}, 2, BWM_T_DOUBLE, 1, 0, NULL},
     };
-    bwm_value_t out[9];
+    bwm_value_t out[11];
     char buf[256], err[256];
     size_t n = encode(FIXTURE_SCHEMA, fill_full, buf, sizeof(buf));
-    bwm_decoder_t *d = bwm_decoder_new(s, specs, 9, err, sizeof(err));
+    bwm_decoder_t *d = bwm_decoder_new(s, specs, 11, err, sizeof(err));
 
     cr_assert_not_null(d, "%s", err);
     cr_assert_eq(bwm_decoder_decode(d, buf, n, out, err, sizeof(err)), BWM_OK, "%s", err);
@@ -98,6 +116,9 @@ Test(codec, decodes_every_scalar_kind_into_slots)
     cr_assert_eq(out[7].u.v_str.p[0], 'B', "enums read as their symbol");
     cr_assert_eq(out[8].v_type, BWM_T_DOUBLE, "int promoted to double");
     cr_assert_eq(out[8].u.v_double, -7.0);
+    cr_assert_eq(out[9].v_type, BWM_T_STRING, "nested record field");
+    cr_assert_eq(memcmp(out[9].u.v_str.p, "Oslo", 4), 0);
+    cr_assert_eq(out[10].u.v_double, 59.9);
     /* Garbage and truncated bodies are decode errors, not crashes. */
     cr_assert_eq(bwm_decoder_decode(d, buf, 3, out, err, sizeof(err)), BWM_ERR_DECODE);
     bwm_decoder_destroy(d);
@@ -122,10 +143,10 @@ Test(codec, other_writer_schemas_map_by_name_with_defaults_and_promotions)
 {
     char err[256], buf[64];
     bwm_schema_t *w = bwm_schema_parse(OLD_WRITER, strlen(OLD_WRITER), err, sizeof(err));
-    bwm_slot_spec_t specs[] = {
-        {"vin", BWM_T_STRING, 0, 0}, {"km", BWM_T_DOUBLE, 0, 0}, {"fuel", BWM_T_DOUBLE, 1, 1}};
-    bwm_slot_spec_t need_on[] = {{"on", BWM_T_BOOL, 0, 0}};
-    bwm_slot_spec_t vin_as_long[] = {{"vin", BWM_T_LONG, 0, 0}};
+    bwm_slot_spec_t specs[] = {TOP("vin", BWM_T_STRING, 0, 0), TOP("km", BWM_T_DOUBLE, 0, 0),
+                               TOP("fuel", BWM_T_DOUBLE, 1, 1)};
+    bwm_slot_spec_t need_on[] = {TOP("on", BWM_T_BOOL, 0, 0)};
+    bwm_slot_spec_t vin_as_long[] = {TOP("vin", BWM_T_LONG, 0, 0)};
     bwm_value_t out[3];
     size_t n = encode(OLD_WRITER, fill_old, buf, sizeof(buf));
     bwm_decoder_t *d;
@@ -150,27 +171,30 @@ Test(codec, other_writer_schemas_map_by_name_with_defaults_and_promotions)
 Test(codec, results_encode_and_render_as_json)
 {
     bwm_schema_t *s = fixture_schema();
+    bwm_plan_t *p = fixture_plan_ok(s, "CREATE TABLE kpi AS SELECT vin, COUNT(*) AS samples, "
+                                       "SUM(km) AS km, SUM(big) AS big FROM r GROUP BY vin;");
     char err[256];
-    bwm_plan_t *p = fixture_plan(s, "vin", "COUNT(*) AS samples, SUM(km) AS km, SUM(big) AS big",
-                                 err, sizeof(err));
-    bwm_table_t *t = bwm_table_new(p);
     bwm_result_enc_t *enc = bwm_result_enc_new(p, err, sizeof(err));
-    bwm_value_t slots[5] = {{0}};
-    bwm_entry_t *e;
+    bwm_value_t fields[5];
     bwm_buf_t b, json;
     avro_value_iface_t *iface;
     avro_value_t v;
     avro_reader_t rd;
 
     cr_assert_not_null(enc, "%s", err);
-    bwm_table_put(t, "K\n1", 3, &e, err, sizeof(err));
-    slots[2].v_type = BWM_T_DOUBLE;
-    slots[2].u.v_double = 0.1;
-    bwm_table_apply(t, e, slots, 17, err, sizeof(err));
-    slots[2].u.v_double = 0.2;
-    bwm_table_apply(t, e, slots, 18, err, sizeof(err));
+    cr_assert_eq(bwm_result_enc_fields(enc), 5);
+    fields[0].v_type = BWM_T_STRING;
+    fields[0].u.v_str.p = "K\n1";
+    fields[0].u.v_str.n = 3;
+    fields[1].v_type = BWM_T_LONG;
+    fields[1].u.v_long = 2;
+    fields[2].v_type = BWM_T_DOUBLE;
+    fields[2].u.v_double = 0.1 + 0.2;
+    fields[3].v_type = BWM_T_NULL;
+    fields[4].v_type = BWM_T_LONG;
+    fields[4].u.v_long = 18;
     bwm_buf_init(&b);
-    cr_assert_eq(bwm_result_encode(enc, t, e, &b, err, sizeof(err)), BWM_OK, "%s", err);
+    cr_assert_eq(bwm_result_encode(enc, fields, &b, err, sizeof(err)), BWM_OK, "%s", err);
     /* Read it back with avro-c and render it. */
     iface = avro_generic_class_from_schema(bwm_schema_avro(bwm_result_enc_schema(enc)));
     avro_generic_value_new(iface, &v);
@@ -182,13 +206,15 @@ Test(codec, results_encode_and_render_as_json)
     cr_assert_str_eq((const char *)json.b_data,
                      "{\"vin\":\"K\\n1\",\"samples\":2,\"km\":0.30000000000000004,\"big\":null,"
                      "\"version\":18}");
+    /* The version field is not nullable. */
+    fields[4].v_type = BWM_T_NULL;
+    cr_assert_eq(bwm_result_encode(enc, fields, &b, err, sizeof(err)), BWM_ERR_TYPE);
     avro_reader_free(rd);
     avro_value_decref(&v);
     avro_value_iface_decref(iface);
     bwm_buf_free(&json);
     bwm_buf_free(&b);
     bwm_result_enc_destroy(enc);
-    bwm_table_destroy(t);
     bwm_plan_destroy(p);
     bwm_schema_destroy(s);
 }

@@ -47,9 +47,9 @@ Test(store, commit_is_a_compare_and_set_on_the_fence)
     const bwm_store_ops_t *ops = bwm_store_find("memory");
     void *st = NULL;
     bwm_fence_t none = {-1, BWM_WATERMARK_NONE}, f1 = {10, 100}, f2 = {20, 200}, cur;
-    bwm_store_put_t puts[] = {{"a", 1, "A1", 2}, {"b", 1, "B1", 2}};
-    bwm_store_put_t later[] = {{"a", 1, "A2", 2}};
-    bwm_store_key_t keys[] = {{"a", 1}, {"b", 1}, {"zz", 2}};
+    bwm_change_t puts[] = {{"a", 1, "A1", 2, 1, 500}, {"b", 1, "B1", 2, 0, 0}};
+    bwm_change_t later[] = {{"a", 1, "A2", 2, 0, 0}, {"b", 1, NULL, 0, 0, 0}};
+    bwm_keyref_t keys[] = {{"a", 1}, {"b", 1}, {"zz", 2}};
     got_t g = {{0}};
     char err[256];
 
@@ -64,9 +64,10 @@ Test(store, commit_is_a_compare_and_set_on_the_fence)
     cr_assert_eq(memcmp(g.vals[0], "A1", 2), 0);
     cr_assert_eq(memcmp(g.vals[1], "B1", 2), 0);
     cr_assert_null(g.vals[2]);
-    cr_assert_eq(ops->so_commit(st, "ns", 0, &f1, &f2, later, 1, err, sizeof(err)), BWM_OK);
-    ops->so_get_many(st, "ns", 0, keys, 1, collect, &g, err, sizeof(err));
+    cr_assert_eq(ops->so_commit(st, "ns", 0, &f1, &f2, later, 2, err, sizeof(err)), BWM_OK);
+    ops->so_get_many(st, "ns", 0, keys, 2, collect, &g, err, sizeof(err));
     cr_assert_eq(memcmp(g.vals[0], "A2", 2), 0);
+    cr_assert_null(g.vals[1], "a change without a value deletes the key");
     ops->so_fence_get(st, "ns", 0, &cur, err, sizeof(err));
     cr_assert_eq(cur.f_offset, 20);
     cr_assert_eq(cur.f_watermark, 200);
@@ -75,5 +76,38 @@ Test(store, commit_is_a_compare_and_set_on_the_fence)
     cr_assert_eq(cur.f_offset, -1);
     ops->so_get_many(st, "other", 0, keys, 1, collect, &g, err, sizeof(err));
     cr_assert_null(g.vals[0]);
+    ops->so_close(st);
+}
+
+static bwm_err_t count_index(const char *key, size_t len, int64_t close, void *opaque)
+{
+    int64_t *sum = opaque;
+
+    cr_assert_eq(len, 1);
+    sum[0]++;
+    sum[1] += close + key[0];
+    return BWM_OK;
+}
+
+Test(store, the_close_index_follows_the_changes)
+{
+    const bwm_store_ops_t *ops = bwm_store_find("memory");
+    void *st = NULL;
+    bwm_fence_t none = {-1, BWM_WATERMARK_NONE}, f1 = {1, 10}, f2 = {2, 20};
+    bwm_change_t add[] = {{"a", 1, "x", 1, 1, 100}, {"b", 1, "y", 1, 1, 200}};
+    bwm_change_t drop[] = {{"a", 1, NULL, 0, -1, 0}};
+    int64_t seen[2] = {0, 0};
+    char err[256];
+
+    cr_assert_eq(ops->so_open(NULL, &st, err, sizeof(err)), BWM_OK);
+    ops->so_commit(st, "ns", 3, &none, &f1, add, 2, err, sizeof(err));
+    ops->so_index_get(st, "ns", 3, count_index, seen, err, sizeof(err));
+    cr_assert_eq(seen[0], 2);
+    cr_assert_eq(seen[1], 100 + 'a' + 200 + 'b');
+    ops->so_commit(st, "ns", 3, &f1, &f2, drop, 1, err, sizeof(err));
+    seen[0] = seen[1] = 0;
+    ops->so_index_get(st, "ns", 3, count_index, seen, err, sizeof(err));
+    cr_assert_eq(seen[0], 1);
+    cr_assert_eq(seen[1], 200 + 'b');
     ops->so_close(st);
 }

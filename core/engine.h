@@ -1,0 +1,133 @@
+/*
+ * engine.h: executes a plan over one input partition, a batch at a time,
+ * with time as an argument (the partition's watermark) and no I/O. The
+ * runtime drives it through the steps of the contract (DESIGN.md):
+ *
+ *   1. bwm_engine_stage() each decoded record, in offset order: WHERE, key
+ *      and event time are evaluated, values copied into the batch;
+ *   2. bwm_engine_missing() lists the keys whose state must be read from the
+ *      store (keys of this batch not in memory, and stored keys whose windows
+ *      close in this batch); the runtime reads them in one round trip and
+ *      hands each to bwm_engine_load();
+ *   3. bwm_engine_apply() applies the batch: windows, late records,
+ *      aggregates, closing windows as the watermark passes them; it leaves
+ *      the results to produce (encoded) and the records to dead-letter;
+ *   4. after Kafka acknowledged them, bwm_engine_changes() lists the entries
+ *      to write (or delete) and the close index updates for the store
+ *      commit, and bwm_engine_committed() starts the next batch.
+ * After any failure the runtime destroys the engine and starts again from
+ * the fence.
+ */
+#ifndef BWM_ENGINE_H
+#define BWM_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "plan.h"
+#include "value.h"
+
+/* A key to read from the store. */
+typedef struct bwm_keyref {
+    const char *kr_key;
+    size_t kr_len;
+} bwm_keyref_t;
+
+typedef enum bwm_out_kind {
+    BWM_OUT_RESULT,    /* a result record */
+    BWM_OUT_TOMBSTONE, /* a null value: the (key, window) no longer has a result */
+} bwm_out_kind_t;
+
+/* One record to produce. Bytes are in bwm_engine_output_data(). */
+typedef struct bwm_output {
+    bwm_out_kind_t o_kind;
+    size_t o_key_off; /* Kafka key: key text, "@<window start>" when windowed */
+    size_t o_key_len;
+    size_t o_val_off; /* Avro body without framing; none for a tombstone */
+    size_t o_val_len;
+    size_t o_row;     /* stateless plans: the staged row, whose Kafka key the result keeps */
+} bwm_output_t;
+
+/* A staged record to send to the dead-letter topic. */
+typedef struct bwm_dead {
+    size_t d_row;
+    const char *d_reason; /* "eval", "late", "limit" */
+    char d_error[256];
+} bwm_dead_t;
+
+/* A store write of the commit. */
+typedef struct bwm_change {
+    const char *ch_key;
+    size_t ch_keylen;
+    const void *ch_val; /* NULL: delete the key */
+    size_t ch_vallen;
+    int ch_index;      /* +1: add to the close index with ch_close; -1: remove; 0: no index */
+    int64_t ch_close;  /* earliest close time of the entry's windows */
+} bwm_change_t;
+
+typedef struct bwm_engine_limits {
+    size_t el_max_key_bytes; /* longer group keys are dead-lettered (reason limit) */
+    size_t el_eval_bytes;    /* memory for strings made while evaluating one batch */
+} bwm_engine_limits_t;
+
+typedef struct bwm_engine bwm_engine_t;
+
+/*
+ * An engine for plan (which must outlive it) on a partition whose stored
+ * watermark is watermark (BWM_TIME_NONE when none). Caller frees with
+ * bwm_engine_destroy().
+ */
+bwm_engine_t *bwm_engine_new(const bwm_plan_t *plan, int64_t watermark,
+                             const bwm_engine_limits_t *limits, char *errstr, size_t errstr_size);
+void bwm_engine_destroy(bwm_engine_t *e);
+
+/* "No time": a watermark before any event, or a record without a timestamp. */
+#define BWM_TIME_NONE INT64_MIN
+
+/*
+ * Queues a stored key whose windows close at close_ms (from the store's close
+ * index), so its state is read when the watermark reaches that time.
+ */
+bwm_err_t bwm_engine_expect(bwm_engine_t *e, const char *key, size_t keylen, int64_t close_ms);
+
+/*
+ * Stages one decoded record. slots holds plan->p_nslots values (copied;
+ * strings too). *row gets its row number in this batch. A record that fails
+ * here (null key, evaluation error) is listed among the dead after apply;
+ * only a lack of memory is an error.
+ */
+bwm_err_t bwm_engine_stage(bwm_engine_t *e, int64_t offset, int64_t kafka_ts,
+                           const bwm_value_t *slots, size_t *row);
+
+/* Lists the keys to read from the store before apply; valid until apply. */
+bwm_err_t bwm_engine_missing(bwm_engine_t *e, const bwm_keyref_t **keys, size_t *n);
+
+/* Hands the stored value of missing key i (NULL when the store has none). */
+bwm_err_t bwm_engine_load(bwm_engine_t *e, size_t i, const void *val, size_t len, char *errstr,
+                          size_t errstr_size);
+
+/* Applies the staged batch. Errors are fatal (memory, result encoding). */
+bwm_err_t bwm_engine_apply(bwm_engine_t *e, char *errstr, size_t errstr_size);
+
+/* What apply produced; valid until bwm_engine_committed(). */
+const bwm_output_t *bwm_engine_outputs(const bwm_engine_t *e, size_t *n);
+const uint8_t *bwm_engine_output_data(const bwm_engine_t *e);
+const bwm_dead_t *bwm_engine_dead(const bwm_engine_t *e, size_t *n);
+
+/* The store writes of this batch; valid until bwm_engine_committed(). */
+bwm_err_t bwm_engine_changes(bwm_engine_t *e, const bwm_change_t **out, size_t *n);
+
+/* Rows of this batch: staged, dropped by WHERE, and dead (after apply). */
+void bwm_engine_counts(const bwm_engine_t *e, size_t *staged, size_t *filtered, size_t *dead);
+
+/* The partition's watermark after the batch. */
+int64_t bwm_engine_watermark(const bwm_engine_t *e);
+
+/* The batch is committed: clear it and keep the states. */
+void bwm_engine_committed(bwm_engine_t *e);
+
+/* Number of keys held in memory. */
+size_t bwm_engine_keys(const bwm_engine_t *e);
+
+#endif

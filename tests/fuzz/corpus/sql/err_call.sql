@@ -1,0 +1,1 @@
+CREATE TABLE t AS SELECT SUM(distance_km speed) FROM s /* open

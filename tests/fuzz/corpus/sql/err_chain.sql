@@ -1,0 +1,1 @@
+CREATE TABLE t AS SELECT a FROM s WHERE a = 1 = 2;

@@ -1,0 +1,1 @@
+CREATE TABLE t AS SELECT ((((((((((a)))))))))) + f(g(h(i(j(k))))) FROM s GROUP BY a WHERE b

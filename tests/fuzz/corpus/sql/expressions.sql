@@ -1,0 +1,7 @@
+CREATE TABLE e AS SELECT
+  CASE WHEN a > 1 THEN 'x' WHEN b IS NULL THEN 'y' ELSE 'z' END,
+  CASE g WHEN 1 THEN -1.5e3 END,
+  CAST(x AS BIGINT) % 7 || 'it''s',
+  NOT (a OR b) AND c <> d,
+  -9223372036854775808, - -x, -(2), .5, 1e-10
+FROM s GROUP BY a;
