@@ -28,7 +28,8 @@ typedef struct parser {
     bwm_tok_t p_tok; /* the current token */
     bwm_sql_error_t *p_err;
     int p_failed;
-    int p_depth; /* recursion depth of expression parsing */
+    int p_depth;   /* recursion depth of expression parsing */
+    void *p_grown; /* GROW()'s result */
 } parser_t;
 
 #define MAX_SHOWN 32 /* bytes of a token quoted in a message */
@@ -201,7 +202,7 @@ static void describe(const parser_t *p, char *out, size_t size)
             break;
         case TK_IDENT:
             if (t->t_kw != KW_NONE) {
-                snprintf(out, size, "%s", bwm_kw_name(t->t_kw));
+                snprintf(out, size, "%s", bwm_lex_kw_name(t->t_kw));
             } else {
                 snprintf(out, size, "'%s'", s);
             }
@@ -224,23 +225,40 @@ static void describe(const parser_t *p, char *out, size_t size)
  * Fails at the current token with "<what>, found <token><hint>". A token the
  * lexer could not read reports the lexer's message instead.
  */
-static int __attribute__((format(printf, 3, 4)))
-fail_found_hint(parser_t *p, const char *hint, const char *fmt, ...)
+static int vfail_found(parser_t *p, const char *hint, const char *fmt, va_list ap)
 {
     char what[200], found[MAX_SHOWN + 16];
-    va_list ap;
 
     if (p->p_tok.t_kind == TK_ERROR) {
         return fail(p, p->p_lx.l_err_pos, "%s", p->p_lx.l_err);
     }
-    va_start(ap, fmt);
     vsnprintf(what, sizeof(what), fmt, ap);
-    va_end(ap);
     describe(p, found, sizeof(found));
     return fail(p, p->p_tok.t_pos, "%s, found %s%s", what, found, hint);
 }
 
-#define fail_found(p, ...) fail_found_hint((p), "", __VA_ARGS__)
+static int __attribute__((format(printf, 2, 3))) fail_found(parser_t *p, const char *fmt, ...)
+{
+    va_list ap;
+    int r;
+
+    va_start(ap, fmt);
+    r = vfail_found(p, "", fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+static int __attribute__((format(printf, 3, 4)))
+fail_found_hint(parser_t *p, const char *hint, const char *fmt, ...)
+{
+    va_list ap;
+    int r;
+
+    va_start(ap, fmt);
+    r = vfail_found(p, hint, fmt, ap);
+    va_end(ap);
+    return r;
+}
 
 static int nomem(parser_t *p)
 {
@@ -340,30 +358,38 @@ static const char *name_shown(const bwm_ident_t *id, char *out, size_t size)
 }
 
 /*
- * Makes room for element n of an array, failing with "too many <what>" past
- * BWM_SQL_MAX_LIST.
+ * Makes room for element n of the array arr of capacity *cap, failing with
+ * "too many <what>" past BWM_SQL_MAX_LIST. Returns the array, moved or not,
+ * or NULL after recording the error (arr is then unchanged and still owned
+ * by the caller).
  */
-static int grow(parser_t *p, void *arrp, size_t n, size_t *cap, size_t esz, const char *what)
+static void *grow(parser_t *p, void *arr, size_t n, size_t *cap, size_t esz, const char *what)
 {
-    void **arr = arrp;
     size_t ncap;
     void *na;
 
     if (n >= BWM_SQL_MAX_LIST) {
-        return fail(p, p->p_tok.t_pos, "too many %s (the limit is %d)", what, BWM_SQL_MAX_LIST);
+        fail(p, p->p_tok.t_pos, "too many %s (the limit is %d)", what, BWM_SQL_MAX_LIST);
+        return NULL;
     }
     if (n < *cap) {
-        return 0;
+        return arr;
     }
     ncap = *cap ? *cap * 2 : 4;
-    na = realloc(*arr, ncap * esz);
+    na = realloc(arr, ncap * esz);
     if (!na) {
-        return nomem(p);
+        nomem(p);
+        return NULL;
     }
-    *arr = na;
     *cap = ncap;
-    return 0;
+    return na;
 }
+
+/* grow() for an array pointer arr (an lvalue, which it updates): 0, or -1 after an error. */
+#define GROW(p, arr, n, cap, what)                                                                 \
+    (((p)->p_grown = grow((p), (arr), (n), (cap), sizeof(*(arr)), (what))) != NULL                 \
+         ? ((arr) = (p)->p_grown, 0)                                                               \
+         : -1)
 
 /* ------------------------------------------------------------ expressions */
 
@@ -486,7 +512,7 @@ static int expr_list(parser_t *p, bwm_ast_t ***list, size_t *n, int *h, const ch
     for (;;) {
         bwm_ast_t *e;
 
-        if (grow(p, list, *n, &cap, sizeof(**list), what) < 0) {
+        if (GROW(p, *list, *n, &cap, what) < 0) {
             return -1;
         }
         e = parse_expr(p, &he);
@@ -564,7 +590,7 @@ static bwm_ast_t *parse_name_expr(parser_t *p, int *h)
         return parse_call(p, &first, h);
     }
     a = node_new(p, BWM_AST_COLUMN, first.i_pos);
-    if (!a || grow(p, &a->u.a_col.c_path, 0, &cap, sizeof(bwm_ident_t), "parts in a name") < 0) {
+    if (!a || GROW(p, a->u.a_col.c_path, 0, &cap, "parts in a name") < 0) {
         ident_free(&first);
         bwm_ast_destroy(a);
         return NULL;
@@ -580,8 +606,7 @@ static bwm_ast_t *parse_name_expr(parser_t *p, int *h)
             bwm_ast_destroy(a);
             return NULL;
         }
-        if (grow(p, &a->u.a_col.c_path, a->u.a_col.c_n, &cap, sizeof(bwm_ident_t),
-                 "parts in a name") < 0) {
+        if (GROW(p, a->u.a_col.c_path, a->u.a_col.c_n, &cap, "parts in a name") < 0) {
             bwm_ast_destroy(a);
             return NULL;
         }
@@ -626,10 +651,8 @@ static bwm_ast_t *parse_case(parser_t *p, int *h)
     while (is_kw(p, KW_WHEN)) {
         bwm_ast_t *w, *t;
 
-        if (grow(p, &a->u.a_case.cs_when, a->u.a_case.cs_n, &wcap, sizeof(bwm_ast_t *),
-                 "WHEN branches") < 0 ||
-            grow(p, &a->u.a_case.cs_then, a->u.a_case.cs_n, &tcap, sizeof(bwm_ast_t *),
-                 "WHEN branches") < 0) {
+        if (GROW(p, a->u.a_case.cs_when, a->u.a_case.cs_n, &wcap, "WHEN branches") < 0 ||
+            GROW(p, a->u.a_case.cs_then, a->u.a_case.cs_n, &tcap, "WHEN branches") < 0) {
             goto err;
         }
         advance(p); /* WHEN */
@@ -1146,7 +1169,7 @@ static int parse_props(parser_t *p, bwm_stmt_t *st)
         if (!is_name(p)) {
             return fail_name(p, "expected a property name in WITH (...)");
         }
-        if (grow(p, &st->s_props, st->s_nprops, &cap, sizeof(bwm_prop_t), "properties") < 0) {
+        if (GROW(p, st->s_props, st->s_nprops, &cap, "properties") < 0) {
             return -1;
         }
         pr = &st->s_props[st->s_nprops];
@@ -1349,8 +1372,7 @@ static int parse_items(parser_t *p, bwm_stmt_t *st)
         bwm_select_item_t *it;
         int h;
 
-        if (grow(p, &st->s_items, st->s_nitems, &cap, sizeof(bwm_select_item_t),
-                 "items in the select list") < 0) {
+        if (GROW(p, st->s_items, st->s_nitems, &cap, "items in the select list") < 0) {
             return -1;
         }
         it = &st->s_items[st->s_nitems];
@@ -1463,8 +1485,7 @@ static int parse_query(parser_t *p, bwm_stmt_t *st)
                 do {
                     bwm_ast_t *e;
 
-                    if (grow(p, &st->s_group_by, st->s_ngroup, &cap, sizeof(bwm_ast_t *),
-                             "GROUP BY expressions") < 0) {
+                    if (GROW(p, st->s_group_by, st->s_ngroup, &cap, "GROUP BY expressions") < 0) {
                         return -1;
                     }
                     e = parse_expr(p, &h);
@@ -1592,7 +1613,7 @@ bwm_script_t *bwm_sql_parse(const char *text, size_t len, bwm_sql_error_t *err)
         if (accept(&p, TK_SEMI)) {
             continue;
         }
-        if (grow(&p, &sc->sc_stmts, sc->sc_n, &cap, sizeof(bwm_stmt_t), "statements") < 0) {
+        if (GROW(&p, sc->sc_stmts, sc->sc_n, &cap, "statements") < 0) {
             goto err;
         }
         st = &sc->sc_stmts[sc->sc_n++];
@@ -1605,10 +1626,10 @@ bwm_script_t *bwm_sql_parse(const char *text, size_t len, bwm_sql_error_t *err)
             goto err;
         }
     }
-    bwm_tok_clear(&p.p_tok);
+    bwm_lex_tok_clear(&p.p_tok);
     return sc;
 err:
-    bwm_tok_clear(&p.p_tok);
+    bwm_lex_tok_clear(&p.p_tok);
     bwm_script_destroy(sc);
     return NULL;
 }
@@ -1630,6 +1651,6 @@ bwm_ast_t *bwm_sql_parse_expr(const char *text, size_t len, bwm_sql_error_t *err
         bwm_ast_destroy(a);
         a = NULL;
     }
-    bwm_tok_clear(&p.p_tok);
+    bwm_lex_tok_clear(&p.p_tok);
     return a;
 }

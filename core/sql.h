@@ -35,7 +35,9 @@
  * the script, which the caller frees with bwm_script_destroy(); it may hold
  * no statement (empty text, or only comments). Returns NULL on a syntax error,
  * out of memory or a limit crossed, and fills *err (when err is not NULL)
- * with the position of the offending token and a message.
+ * with the position of the offending token (for a missing token at the end,
+ * just after the last token; for an unterminated string or comment, its
+ * start) and a message saying what was expected and what was found.
  */
 bwm_script_t *bwm_sql_parse(const char *text, size_t len, bwm_sql_error_t *err);
 
@@ -54,15 +56,16 @@ void bwm_ast_destroy(bwm_ast_t *a);
 
 /*
  * Appends to out a message for a user, in the form compilers use:
- *   job.sql:3:14: error: expected ',' or ')' in the arguments of SUM, found 'speed'
+ *   job.sql:3:29: error: expected ',' or ')' in the arguments of SUM, found 'speed'
  *     SELECT vin, SUM(distance_km speed)
  *                                 ^
  * text and len are the parsed text: the line the error points at is shown as
  * written (tabs kept, and copied into the caret line so the caret lines up;
- * other control bytes shown as '?'; a long line cut to a window around the
- * column). With a NULL filename the first line starts at the line number; with
- * a NULL text only the first line is written. out holds a NUL after its
- * b_len bytes (b_failed is set when memory ran out).
+ * a UTF-8 character takes one column; other control bytes are shown as '?';
+ * a long line is cut to a window around the column). With a NULL filename
+ * the first line starts at the line number; with a NULL text only the first
+ * line is written. out holds a NUL after its b_len bytes (b_failed is set when
+ * memory ran out).
  */
 void bwm_sql_error_format(const bwm_sql_error_t *err, const char *text, size_t len,
                           const char *filename, bwm_buf_t *out);
@@ -71,9 +74,10 @@ void bwm_sql_error_format(const bwm_sql_error_t *err, const char *text, size_t l
  * Appends to out the expression as canonical SQL text: keywords in upper
  * case, one space around binary operators, names as written (quoted ones in
  * backticks), literals in a form that parses back to the same value, and only
- * the parentheses the precedence needs. Parsing the text back yields the same
- * tree. For messages and default column names. out holds a NUL after its
- * b_len bytes (b_failed is set when memory ran out).
+ * the parentheses the precedence needs (and those of -(2), which differs from
+ * the literal -2). Parsing the text back yields the same tree. For messages
+ * and default column names. out holds a NUL after its b_len bytes (b_failed
+ * is set when memory ran out).
  */
 void bwm_ast_to_sql(const bwm_ast_t *a, bwm_buf_t *out);
 

@@ -31,7 +31,7 @@ static const char *const kw_names[] = {
     [KW_WITH] = "WITH",
 };
 
-const char *bwm_kw_name(bwm_kw_t kw)
+const char *bwm_lex_kw_name(bwm_kw_t kw)
 {
     return kw_names[kw];
 }
@@ -93,7 +93,7 @@ void bwm_lex_init(bwm_lex_t *lx, const char *text, size_t len)
     lx->l_end.p_col = 1;
 }
 
-void bwm_tok_clear(bwm_tok_t *t)
+void bwm_lex_tok_clear(bwm_tok_t *t)
 {
     free(t->t_val);
     memset(t, 0, sizeof(*t));
@@ -365,7 +365,7 @@ void bwm_lex_next(bwm_lex_t *lx, bwm_tok_t *t)
     int c, c1;
     size_t n = 1;
 
-    bwm_tok_clear(t);
+    bwm_lex_tok_clear(t);
     if (lx->l_failed) {
         t->t_kind = TK_ERROR;
         t->t_pos = lx->l_err_pos;

@@ -102,10 +102,10 @@ void bwm_lex_init(bwm_lex_t *lx, const char *text, size_t len);
 void bwm_lex_next(bwm_lex_t *lx, bwm_tok_t *t);
 
 /* Frees what the token owns (its t_val). */
-void bwm_tok_clear(bwm_tok_t *t);
+void bwm_lex_tok_clear(bwm_tok_t *t);
 
 /* The upper-case spelling of a keyword. */
-const char *bwm_kw_name(bwm_kw_t kw);
+const char *bwm_lex_kw_name(bwm_kw_t kw);
 
 /* Case-insensitive comparison of n bytes of s with the NUL-terminated upper-case word w. */
 int bwm_lex_word_eq(const char *s, size_t n, const char *w);

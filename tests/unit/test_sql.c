@@ -498,6 +498,8 @@ Test(sql, precedence)
         {"a = b OR c <> d", "a = b OR c <> d"},
         {"a != b", "a <> b"},
         {"a + 1 < b * 2", "a + 1 < b * 2"},
+        {"a<=b", "a <= b"},
+        {"a>b", "a > b"},
         {"(a < b) = c", "(a < b) = c"},
         {"a < (b = c)", "a < (b = c)"},
         {"(a = b) IS NULL", "(a = b) IS NULL"},

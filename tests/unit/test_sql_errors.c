@@ -179,6 +179,18 @@ static const struct {
     {"CREATE TABLE t AS SELECT a FROM s WHERE x = 'é' + é", 1, 52, "unexpected character 'é'"},
     {"CREATE TABLE t AS SELECT -- comment\n\ta FROM s WHERE;", 2, 16,
      "expected an expression, found ';'"},
+    {"CREATE TABLE t AS SELECT CASE x END FROM s", 1, 33, "expected WHEN in CASE, found END"},
+    {"CREATE TABLE t AS SELECT a b xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx FROM s", 1,
+     30, "expected FROM after the select list, found 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...'"},
+    {"CREATE STREAM s WITH (n = -'x')", 1, 28, "expected a number after '-', found string 'x'"},
+    {"CREATE TABLE t AS SELECT a FROM s WINDOW HOPPING (SIZE 1 HOUR, ADVANCE BY 1 MINUTE, "
+     "ADVANCE BY 2 MINUTES)",
+     1, 85, "duplicate ADVANCE BY"},
+    {"CREATE TABLE t AS SELECT a FROM s WHERE a <= 1 <= 2", 1, 48,
+     "'<=' cannot follow a comparison; add parentheses"},
+    {"CREATE TABLE t AS SELECT a FROM s WHERE x = '€' + €", 1, 53, "unexpected character '€'"},
+    {"CREATE TABLE t AS SELECT a FROM s WHERE x = ''''\n  OR 'abc\ndef' = y z", 3, 10,
+     "expected ';' after the statement, found 'z'"},
 };
 
 Test(sql_errors, table)
@@ -244,6 +256,7 @@ Test(sql_errors, expressions_alone)
     expect_expr_error("a = \x01", 5, 1, 5, "unexpected byte 0x01");
     expect_expr_error("a = \0", 5, 1, 5, "unexpected byte 0x00");
     expect_expr_error("a = \xff", 5, 1, 5, "unexpected byte 0xFF");
+    expect_expr_error("a = \xe2\x82", 6, 1, 5, "unexpected byte 0xE2");
     expect_expr_error("\"a\0b\"", 5, 1, 1, "a quoted name cannot hold a NUL byte");
     expect_expr_error("1e", 2, 1, 1, "malformed number '1e'");
     expect_expr_error("1.2.3", 5, 1, 1, "malformed number '1.2.3'");

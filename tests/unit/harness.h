@@ -1,0 +1,269 @@
+/*
+ * harness.h: runs the engine the way the runtime does, in memory: stage a
+ * batch, read the missing states from the memory store, apply, collect the
+ * outputs (decoded back from Avro) and the dead letters, commit the changes
+ * and the fence. A restart builds a new engine from the store, as a new
+ * owner of the partition would.
+ */
+#ifndef BWM_TEST_HARNESS_H
+#define BWM_TEST_HARNESS_H
+
+#include <avro.h>
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "connectors/store.h"
+#include "core/engine.h"
+#include "core/result.h"
+#include "fixtures.h"
+
+/* One produced record, decoded. */
+typedef struct out {
+    int o_tombstone;
+    char o_key[128];    /* the Kafka key */
+    char o_vin[64];     /* the first key field */
+    int64_t o_start;    /* window_start, or -1 */
+    int64_t o_end;
+    int64_t o_version;
+    double o_vals[8];   /* the columns, in order (BIGINT as double) */
+    int o_null[8];
+    size_t o_nvals;
+} out_t;
+
+typedef struct harness {
+    bwm_schema_t *h_schema;
+    bwm_plan_t *h_plan;
+    bwm_engine_t *h_engine;
+    bwm_engine_limits_t h_limits;
+    void *h_store;
+    bwm_fence_t h_fence;
+    int64_t h_next_offset;
+    out_t *h_outs; /* of the last batch */
+    size_t h_nouts;
+    char h_dead[64][64]; /* reasons of the last batch's first 64 dead letters */
+    size_t h_dead_rows[64];
+    size_t h_ndead;     /* how many of them are listed */
+    size_t h_ndead_all; /* the last batch's dead letters */
+    size_t h_nlate_all; /* of which late */
+    avro_value_iface_t *h_iface;
+    avro_value_t h_value;
+} harness_t;
+
+static inline bwm_err_t harness_index_cb(const char *key, size_t len, int64_t close, void *opaque)
+{
+    return bwm_engine_expect(opaque, key, len, close);
+}
+
+static inline void harness_start(harness_t *h)
+{
+    char err[256];
+
+    bwm_engine_destroy(h->h_engine);
+    cr_assert_eq(bwm_store_mem_ops.so_fence_get(h->h_store, "ns", 0, &h->h_fence, err,
+                                                sizeof(err)),
+                 BWM_OK);
+    h->h_engine = bwm_engine_new(h->h_plan, h->h_fence.f_watermark, &h->h_limits, err,
+                                 sizeof(err));
+    cr_assert_not_null(h->h_engine, "%s", err);
+    cr_assert_eq(bwm_store_mem_ops.so_index_get(h->h_store, "ns", 0, harness_index_cb,
+                                                h->h_engine, err, sizeof(err)),
+                 BWM_OK);
+}
+
+static inline void harness_init(harness_t *h, const char *query)
+{
+    char err[256];
+    bwm_result_enc_t *enc;
+
+    memset(h, 0, sizeof(*h));
+    h->h_schema = fixture_schema();
+    h->h_plan = fixture_plan_ok(h->h_schema, query);
+    h->h_limits.el_max_key_bytes = 100;
+    h->h_limits.el_eval_bytes = 1 << 20;
+    cr_assert_eq(bwm_store_mem_ops.so_open(NULL, &h->h_store, err, sizeof(err)), BWM_OK);
+    enc = bwm_result_enc_new(h->h_plan, err, sizeof(err));
+    cr_assert_not_null(enc, "%s", err);
+    h->h_iface = avro_generic_class_from_schema(bwm_schema_avro(bwm_result_enc_schema(enc)));
+    avro_generic_value_new(h->h_iface, &h->h_value);
+    bwm_result_enc_destroy(enc);
+    harness_start(h);
+}
+
+static inline void harness_free(harness_t *h)
+{
+    bwm_engine_destroy(h->h_engine);
+    bwm_store_mem_ops.so_close(h->h_store);
+    avro_value_decref(&h->h_value);
+    avro_value_iface_decref(h->h_iface);
+    bwm_plan_destroy(h->h_plan);
+    bwm_schema_destroy(h->h_schema);
+    free(h->h_outs);
+}
+
+/* The slots of a fixture plan reading vin, ts, km and big (whichever it reads). */
+typedef struct rec {
+    const char *r_vin; /* NULL: a null key */
+    int64_t r_ts;
+    double r_km;
+    int64_t r_big;
+} rec_t;
+
+static inline void harness_slots(const harness_t *h, const rec_t *r, bwm_value_t *slots)
+{
+    size_t i;
+
+    for (i = 0; i < h->h_plan->p_nslots; i++) {
+        const char *name = h->h_plan->p_slots[i].ss_name;
+
+        memset(&slots[i], 0, sizeof(slots[i]));
+        if (strcmp(name, "vin") == 0 && r->r_vin) {
+            slots[i].v_type = BWM_T_STRING;
+            slots[i].u.v_str.p = r->r_vin;
+            slots[i].u.v_str.n = strlen(r->r_vin);
+        } else if (strcmp(name, "ts") == 0) {
+            slots[i].v_type = BWM_T_LONG;
+            slots[i].u.v_long = r->r_ts;
+        } else if (strcmp(name, "km") == 0) {
+            slots[i].v_type = BWM_T_DOUBLE;
+            slots[i].u.v_double = r->r_km;
+        } else if (strcmp(name, "big") == 0) {
+            slots[i].v_type = BWM_T_LONG;
+            slots[i].u.v_long = r->r_big;
+        }
+    }
+}
+
+static inline bwm_err_t harness_load_cb(size_t i, const void *val, size_t len, void *opaque)
+{
+    char err[256];
+    bwm_err_t e = bwm_engine_load(opaque, i, val, len, err, sizeof(err));
+
+    cr_assert_eq(e, BWM_OK, "%s", err);
+    return e;
+}
+
+static inline void harness_decode(harness_t *h, const bwm_output_t *o, const uint8_t *data,
+                                  out_t *out)
+{
+    avro_reader_t rd;
+    size_t i, n, c = 0;
+
+    memset(out, 0, sizeof(*out));
+    snprintf(out->o_key, sizeof(out->o_key), "%.*s", (int)o->o_key_len, data + o->o_key_off);
+    out->o_start = -1;
+    if (o->o_kind == BWM_OUT_TOMBSTONE) {
+        out->o_tombstone = 1;
+        return;
+    }
+    rd = avro_reader_memory((const char *)data + o->o_val_off, (int64_t)o->o_val_len);
+    avro_value_reset(&h->h_value);
+    cr_assert_eq(avro_value_read(rd, &h->h_value), 0, "%s", avro_strerror());
+    avro_reader_free(rd);
+    avro_value_get_size(&h->h_value, &n);
+    for (i = 0; i < n; i++) {
+        avro_value_t f, b;
+        const char *name;
+        int64_t l;
+        double d;
+
+        avro_value_get_by_index(&h->h_value, i, &f, &name);
+        if (avro_value_get_type(&f) == AVRO_UNION) {
+            avro_value_get_current_branch(&f, &b);
+            f = b;
+        }
+        if (i == 0 && avro_value_get_type(&f) == AVRO_STRING) {
+            const char *s;
+            size_t len;
+
+            avro_value_get_string(&f, &s, &len);
+            snprintf(out->o_vin, sizeof(out->o_vin), "%s", s);
+        } else if (strcmp(name, "window_start") == 0) {
+            avro_value_get_long(&f, &out->o_start);
+        } else if (strcmp(name, "window_end") == 0) {
+            avro_value_get_long(&f, &out->o_end);
+        } else if (strcmp(name, "version") == 0) {
+            avro_value_get_long(&f, &out->o_version);
+        } else if (i > 0 && c < 8) {
+            if (avro_value_get_type(&f) == AVRO_NULL) {
+                out->o_null[c] = 1;
+            } else if (avro_value_get_type(&f) == AVRO_INT64) {
+                avro_value_get_long(&f, &l);
+                out->o_vals[c] = (double)l;
+            } else if (avro_value_get_type(&f) == AVRO_DOUBLE) {
+                avro_value_get_double(&f, &d);
+                out->o_vals[c] = d;
+            }
+            c++;
+        }
+    }
+    out->o_nvals = c;
+}
+
+/* Runs one batch of n records with consecutive offsets, and commits it. */
+static inline void harness_batch(harness_t *h, const rec_t *recs, size_t n)
+{
+    bwm_value_t slots[16];
+    const bwm_keyref_t *missing;
+    const bwm_output_t *outs;
+    const bwm_dead_t *dead;
+    const bwm_change_t *changes;
+    size_t i, nmissing, nouts, ndead, nchanges, row;
+    bwm_fence_t next;
+    char err[256];
+
+    for (i = 0; i < n; i++) {
+        harness_slots(h, &recs[i], slots);
+        cr_assert_eq(bwm_engine_stage(h->h_engine, h->h_next_offset++, BWM_TIME_NONE, slots, &row),
+                     BWM_OK);
+    }
+    cr_assert_eq(bwm_engine_missing(h->h_engine, &missing, &nmissing), BWM_OK);
+    if (nmissing) {
+        cr_assert_eq(bwm_store_mem_ops.so_get_many(h->h_store, "ns", 0, missing, nmissing,
+                                                   harness_load_cb, h->h_engine, err, sizeof(err)),
+                     BWM_OK);
+    }
+    cr_assert_eq(bwm_engine_apply(h->h_engine, err, sizeof(err)), BWM_OK, "%s", err);
+    outs = bwm_engine_outputs(h->h_engine, &nouts);
+    free(h->h_outs);
+    h->h_outs = calloc(nouts + 1, sizeof(*h->h_outs));
+    h->h_nouts = nouts;
+    for (i = 0; i < nouts; i++) {
+        harness_decode(h, &outs[i], bwm_engine_output_data(h->h_engine), &h->h_outs[i]);
+    }
+    dead = bwm_engine_dead(h->h_engine, &ndead);
+    h->h_ndead = ndead < 64 ? ndead : 64;
+    h->h_ndead_all = ndead;
+    h->h_nlate_all = 0;
+    for (i = 0; i < ndead; i++) {
+        h->h_nlate_all += strcmp(dead[i].d_reason, "late") == 0;
+    }
+    for (i = 0; i < h->h_ndead; i++) {
+        snprintf(h->h_dead[i], sizeof(h->h_dead[i]), "%s", dead[i].d_reason);
+        h->h_dead_rows[i] = dead[i].d_row;
+    }
+    cr_assert_eq(bwm_engine_changes(h->h_engine, &changes, &nchanges), BWM_OK);
+    next.f_offset = h->h_next_offset - 1;
+    next.f_watermark = bwm_engine_watermark(h->h_engine);
+    cr_assert_eq(bwm_store_mem_ops.so_commit(h->h_store, "ns", 0, &h->h_fence, &next, changes,
+                                             nchanges, err, sizeof(err)),
+                 BWM_OK, "%s", err);
+    h->h_fence = next;
+    bwm_engine_committed(h->h_engine);
+}
+
+/* The output with this Kafka key in the last batch, or NULL. */
+static inline const out_t *harness_find(const harness_t *h, const char *key)
+{
+    size_t i;
+
+    for (i = 0; i < h->h_nouts; i++) {
+        if (strcmp(h->h_outs[i].o_key, key) == 0) {
+            return &h->h_outs[i];
+        }
+    }
+    return NULL;
+}
+
+#endif
