@@ -1029,20 +1029,6 @@ bwm_plan_t *bwm_plan_new(const bwm_script_t *sc, const bwm_schema_t *input, bwm_
     return pl.pl_plan;
 }
 
-static const char *window_name(bwm_window_kind_t k)
-{
-    switch (k) {
-        case BWM_WINDOW_TUMBLING:
-            return "TUMBLING";
-        case BWM_WINDOW_HOPPING:
-            return "HOPPING";
-        case BWM_WINDOW_SESSION:
-            return "SESSION";
-        default:
-            return "none";
-    }
-}
-
 void bwm_plan_describe(const bwm_plan_t *p, bwm_buf_t *b)
 {
     char line[1024];
@@ -1067,14 +1053,26 @@ void bwm_plan_describe(const bwm_plan_t *p, bwm_buf_t *b)
                  p->p_keys[i].pk_sql, bwm_type_name(p->p_keys[i].pk_type));
         bwm_buf_put_str(b, line);
     }
-    if (p->p_window.w_kind != BWM_WINDOW_NONE) {
-        snprintf(line, sizeof(line),
-                 "  window    %s size %" PRId64 " ms, advance %" PRId64 " ms, gap %" PRId64
-                 " ms, grace %" PRId64 " ms\n",
-                 window_name(p->p_window.w_kind), p->p_window.w_size, p->p_window.w_advance,
-                 p->p_window.w_gap, p->p_window.w_grace);
-        bwm_buf_put_str(b, line);
+    switch (p->p_window.w_kind) {
+        case BWM_WINDOW_TUMBLING:
+            snprintf(line, sizeof(line), "  window    TUMBLING size %" PRId64 " ms, grace %" PRId64 " ms\n",
+                     p->p_window.w_size, p->p_window.w_grace);
+            break;
+        case BWM_WINDOW_HOPPING:
+            snprintf(line, sizeof(line),
+                     "  window    HOPPING size %" PRId64 " ms, advance %" PRId64 " ms, grace %" PRId64
+                     " ms\n",
+                     p->p_window.w_size, p->p_window.w_advance, p->p_window.w_grace);
+            break;
+        case BWM_WINDOW_SESSION:
+            snprintf(line, sizeof(line), "  window    SESSION gap %" PRId64 " ms, grace %" PRId64 " ms\n",
+                     p->p_window.w_gap, p->p_window.w_grace);
+            break;
+        default:
+            line[0] = '\0';
+            break;
     }
+    bwm_buf_put_str(b, line);
     for (i = 0; i < p->p_naggs; i++) {
         snprintf(line, sizeof(line), "  aggregate %s -> %s, %zu state bytes\n", p->p_aggs[i].pa_sql,
                  bwm_type_name(p->p_aggs[i].pa_result_type), p->p_aggs[i].pa_ops->ao_state_size);
