@@ -15,9 +15,13 @@
 #include "core/sql.h"
 
 #define DEF(name, type, def, min, max, field, req, desc)                                           \
-    {name, type, def, min, max, NULL, offsetof(bwm_job_conf_t, field), req, desc}
+    {                                                                                              \
+        name, type, def, min, max, NULL, offsetof(bwm_job_conf_t, field), req, desc                \
+    }
 #define ENUM(name, def, words, field, desc)                                                        \
-    {name, BWM_CONF_ENUM, def, 0, 0, words, offsetof(bwm_job_conf_t, field), 0, desc}
+    {                                                                                              \
+        name, BWM_CONF_ENUM, def, 0, 0, words, offsetof(bwm_job_conf_t, field), 0, desc            \
+    }
 
 static const bwm_conf_def_t job_defs[] = {
     DEF("job", BWM_CONF_STR, NULL, 0, 0, jc_path, 1,
@@ -26,8 +30,8 @@ static const bwm_conf_def_t job_defs[] = {
         "input topic; default: the topic of the job's stream"),
     DEF("sink.topic", BWM_CONF_STR, NULL, 0, 0, jc_sink_topic, 0,
         "result topic; default: the topic of the job's query"),
-    DEF("source.max.record.bytes", BWM_CONF_INT, "1048576", 16, 1073741824, jc_max_record_bytes,
-        0, "larger input records go to the dead-letter topic (reason limit)"),
+    DEF("source.max.record.bytes", BWM_CONF_INT, "1048576", 16, 1073741824, jc_max_record_bytes, 0,
+        "larger input records go to the dead-letter topic (reason limit)"),
     DEF("job.max.key.bytes", BWM_CONF_INT, "1024", 1, 65536, jc_max_key_bytes, 0,
         "longer group keys go to the dead-letter topic (reason limit)"),
     DEF("job.eval.memory.bytes", BWM_CONF_INT, "16777216", 4096, 1073741824, jc_eval_bytes, 0,
@@ -125,8 +129,8 @@ static bwm_err_t load_input_schema(bwm_job_t *j, const bwm_conf_t *conf,
         err = bwm_cli_read_file(path, 1 << 20, &text, &len, msg, sizeof(msg));
         j->j_schema_source = path;
         if (err) {
-            return bwm_err_set(BWM_ERR_INVALID, errstr, errstr_size,
-                               "%s: schema of stream %s: %s", j->j_file, si->si_name, msg);
+            return bwm_err_set(BWM_ERR_INVALID, errstr, errstr_size, "%s: schema of stream %s: %s",
+                               j->j_file, si->si_name, msg);
         }
     } else {
         bwm_registry_t *reg = NULL;
@@ -209,8 +213,8 @@ bwm_err_t bwm_job_new(const bwm_conf_t *conf, const char *dir, bwm_job_t **out, 
     err = bwm_cli_read_file(j->j_file, 1 << 20, &j->j_text, &j->j_len, msg, sizeof(msg));
     if (err) {
         bwm_conf_get(conf, "job", &origin);
-        err = bwm_err_set(BWM_ERR_INVALID, errstr, errstr_size, "%s: job: %s",
-                          origin ? origin : "", msg);
+        err = bwm_err_set(BWM_ERR_INVALID, errstr, errstr_size, "%s: job: %s", origin ? origin : "",
+                          msg);
         goto err;
     }
     memset(&se, 0, sizeof(se));

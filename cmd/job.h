@@ -37,12 +37,12 @@ extern const bwm_conf_table_t bwm_job_conf_table;
 
 typedef struct bwm_job {
     bwm_job_conf_t j_conf;
-    char *j_file;            /* the job file's path as opened */
-    char *j_text;            /* its text */
+    char *j_file; /* the job file's path as opened */
+    char *j_text; /* its text */
     size_t j_len;
     bwm_script_t *j_script;
     bwm_schema_t *j_input_schema;
-    char *j_schema_source;   /* where the input schema came from, for messages */
+    char *j_schema_source; /* where the input schema came from, for messages */
     bwm_plan_t *j_plan;
 } bwm_job_t;
 

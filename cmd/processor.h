@@ -15,14 +15,14 @@
 #include "core/err.h"
 
 typedef struct bwm_processor_stats {
-    uint64_t ps_read;    /* input records consumed */
+    uint64_t ps_read;     /* input records consumed */
     uint64_t ps_applied;  /* records applied to state (or projected, for stateless jobs) */
     uint64_t ps_filtered; /* records dropped by WHERE */
-    uint64_t ps_skipped; /* records at or below the fence, already applied */
-    uint64_t ps_dead;    /* records sent to the dead-letter topic */
-    uint64_t ps_results; /* results produced */
-    uint64_t ps_batches; /* partition batches committed */
-    uint64_t ps_fenced;  /* commits refused because another instance moved the fence */
+    uint64_t ps_skipped;  /* records at or below the fence, already applied */
+    uint64_t ps_dead;     /* records sent to the dead-letter topic */
+    uint64_t ps_results;  /* results produced */
+    uint64_t ps_batches;  /* partition batches committed */
+    uint64_t ps_fenced;   /* commits refused because another instance moved the fence */
 } bwm_processor_stats_t;
 
 typedef struct bwm_processor bwm_processor_t;

@@ -38,8 +38,8 @@ typedef struct bwm_agg_ops {
     const char *ao_name; /* SQL name, upper case */
     uint8_t ao_id;       /* stable id written into state encodings; never reuse one */
     size_t ao_state_size;
-    int ao_star;   /* may take '*' instead of a field (COUNT(*)) */
-    int ao_param;  /* takes a constant second argument (PERCENTILE's q) */
+    int ao_star;  /* may take '*' instead of a field (COUNT(*)) */
+    int ao_param; /* takes a constant second argument (PERCENTILE's q) */
     /* Checks the argument type and returns the result type; BWM_T_NULL when not accepted. */
     bwm_type_t (*ao_result_type)(bwm_type_t arg);
     /* Whether the result can be null (SUM of no values is null; COUNT is never null). */

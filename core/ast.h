@@ -173,7 +173,7 @@ typedef struct bwm_ast_window {
 } bwm_ast_window_t;
 
 typedef struct bwm_select_item {
-    bwm_ast_t *si_expr; /* a BWM_AST_STAR for SELECT * */
+    bwm_ast_t *si_expr;   /* a BWM_AST_STAR for SELECT * */
     bwm_ident_t si_alias; /* i_name NULL when there is no AS */
 } bwm_select_item_t;
 

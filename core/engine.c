@@ -344,7 +344,7 @@ static bwm_err_t key_values(bwm_engine_t *e, const bwm_entry_t *en, bwm_value_t 
 
     if (p->p_nkeys == 1) {
         return parse_scalar(p->p_keys[0].pk_type, en->e_key, en->e_keylen, &out[0]) ? BWM_ERR_DECODE
-                                                                                     : BWM_OK;
+                                                                                    : BWM_OK;
     }
     doc = json_loadb(en->e_key, en->e_keylen, JSON_ALLOW_NUL, NULL);
     if (!json_is_array(doc) || json_array_size(doc) != p->p_nkeys) {
@@ -407,8 +407,8 @@ static bwm_err_t dead(bwm_engine_t *e, size_t row, const char *reason, const cha
 
 static bwm_eval_t row_eval(bwm_engine_t *e, const row_t *r, char *error, size_t size)
 {
-    bwm_eval_t ev = {&e->e_slots[r->r_slot0], e->e_aggvals, e->e_keyvals, &e->e_eval_arena, error,
-                     size};
+    bwm_eval_t ev = {&e->e_slots[r->r_slot0], e->e_aggvals, e->e_keyvals,
+                     &e->e_eval_arena,        error,        size};
 
     return ev;
 }
@@ -464,9 +464,8 @@ bwm_err_t bwm_engine_stage(bwm_engine_t *e, int64_t offset, int64_t kafka_ts,
     if (p->p_time_slot >= 0) {
         const bwm_value_t *t = &copy[p->p_time_slot];
 
-        r->r_time = t->v_type == BWM_T_LONG
-                        ? (p->p_time_micros ? t->u.v_long / 1000 : t->u.v_long)
-                        : BWM_TIME_NONE;
+        r->r_time = t->v_type == BWM_T_LONG ? (p->p_time_micros ? t->u.v_long / 1000 : t->u.v_long)
+                                            : BWM_TIME_NONE;
     }
     if (r->r_time == BWM_TIME_NONE && p->p_window.w_kind != BWM_WINDOW_NONE) {
         return dead(e, *rowp, "eval", "the record has no event time");

@@ -46,7 +46,7 @@ typedef struct bwm_output {
     size_t o_key_len;
     size_t o_val_off; /* Avro body without framing; none for a tombstone */
     size_t o_val_len;
-    size_t o_row;     /* stateless plans: the staged row, whose Kafka key the result keeps */
+    size_t o_row; /* stateless plans: the staged row, whose Kafka key the result keeps */
 } bwm_output_t;
 
 /* A staged record to send to the dead-letter topic. */
@@ -62,8 +62,8 @@ typedef struct bwm_change {
     size_t ch_keylen;
     const void *ch_val; /* NULL: delete the key */
     size_t ch_vallen;
-    int ch_index;      /* +1: add to the close index with ch_close; -1: remove; 0: no index */
-    int64_t ch_close;  /* earliest close time of the entry's windows */
+    int ch_index;     /* +1: add to the close index with ch_close; -1: remove; 0: no index */
+    int64_t ch_close; /* earliest close time of the entry's windows */
 } bwm_change_t;
 
 typedef struct bwm_engine_limits {

@@ -69,10 +69,10 @@ static const struct {
     int min_args;
     int max_args; /* -1: any number */
 } functions[] = {
-    {"ABS", FN_ABS, 1, 1},           {"ROUND", FN_ROUND, 1, 2},     {"FLOOR", FN_FLOOR, 1, 1},
-    {"CEIL", FN_CEIL, 1, 1},         {"CEILING", FN_CEIL, 1, 1},    {"COALESCE", FN_COALESCE, 1, -1},
-    {"LOWER", FN_LOWER, 1, 1},       {"UPPER", FN_UPPER, 1, 1},     {"SUBSTRING", FN_SUBSTRING, 2, 3},
-    {"SUBSTR", FN_SUBSTRING, 2, 3},  {"LEN", FN_LEN, 1, 1},         {"LENGTH", FN_LEN, 1, 1},
+    {"ABS", FN_ABS, 1, 1},          {"ROUND", FN_ROUND, 1, 2},  {"FLOOR", FN_FLOOR, 1, 1},
+    {"CEIL", FN_CEIL, 1, 1},        {"CEILING", FN_CEIL, 1, 1}, {"COALESCE", FN_COALESCE, 1, -1},
+    {"LOWER", FN_LOWER, 1, 1},      {"UPPER", FN_UPPER, 1, 1},  {"SUBSTRING", FN_SUBSTRING, 2, 3},
+    {"SUBSTR", FN_SUBSTRING, 2, 3}, {"LEN", FN_LEN, 1, 1},      {"LENGTH", FN_LEN, 1, 1},
 };
 
 static const char *function_names =
@@ -169,8 +169,8 @@ static int compile(const bwm_ast_t *a, const bwm_expr_scope_t *sc, bwm_expr_t **
                    bwm_sql_error_t *err);
 
 /* Compiles the n children into x->x_args; x->x_nullable is their union. */
-static int compile_args(bwm_ast_t *const *args, size_t n, const bwm_expr_scope_t *sc,
-                        bwm_expr_t *x, bwm_sql_error_t *err)
+static int compile_args(bwm_ast_t *const *args, size_t n, const bwm_expr_scope_t *sc, bwm_expr_t *x,
+                        bwm_sql_error_t *err)
 {
     size_t i;
 
@@ -440,8 +440,7 @@ static int compile_call(const bwm_ast_t *a, const bwm_expr_scope_t *sc, bwm_expr
             x->x_type = functions[f].fn == FN_LEN ? BWM_T_LONG : BWM_T_STRING;
             return 0;
         case FN_SUBSTRING:
-            if (want_type(x->x_args[0], a->u.a_call.f_args[0], 0, BWM_T_STRING, "SUBSTRING",
-                          err)) {
+            if (want_type(x->x_args[0], a->u.a_call.f_args[0], 0, BWM_T_STRING, "SUBSTRING", err)) {
                 return -1;
             }
             for (i = 1; i < n; i++) {
@@ -604,8 +603,8 @@ static int compile(const bwm_ast_t *a, const bwm_expr_scope_t *sc, bwm_expr_t **
             x->x_nullable = 0;
             return r;
         case BWM_AST_IN:
-            return compile_membership(a, X_IN, a->u.a_in.in_arg, a->u.a_in.in_list,
-                                      a->u.a_in.in_n, a->u.a_in.in_not, sc, out, err);
+            return compile_membership(a, X_IN, a->u.a_in.in_arg, a->u.a_in.in_list, a->u.a_in.in_n,
+                                      a->u.a_in.in_not, sc, out, err);
         case BWM_AST_BETWEEN: {
             bwm_ast_t *bounds[2] = {a->u.a_between.bt_lo, a->u.a_between.bt_hi};
 
@@ -733,7 +732,8 @@ static bwm_err_t eval_arith(const bwm_expr_t *x, bwm_eval_t *ev, bwm_value_t *ou
     bwm_value_t l, r;
     bwm_err_t err;
 
-    if ((err = bwm_expr_eval(x->x_args[0], ev, &l)) || (err = bwm_expr_eval(x->x_args[1], ev, &r))) {
+    if ((err = bwm_expr_eval(x->x_args[0], ev, &l)) ||
+        (err = bwm_expr_eval(x->x_args[1], ev, &r))) {
         return err;
     }
     if (l.v_type == BWM_T_NULL || r.v_type == BWM_T_NULL) {
@@ -809,7 +809,8 @@ static bwm_err_t new_string(bwm_eval_t *ev, size_t n, char **p)
 {
     *p = bwm_arena_alloc(ev->ev_arena, n ? n : 1);
     if (!*p) {
-        return eval_fail(ev, BWM_ERR_LIMIT, "%s", "string result exceeds the evaluation memory limit");
+        return eval_fail(ev, BWM_ERR_LIMIT, "%s",
+                         "string result exceeds the evaluation memory limit");
     }
     return BWM_OK;
 }

@@ -25,10 +25,10 @@ typedef struct bwm_expr bwm_expr_t;
 
 /* What compiling a column, aggregate or key reference resolves to. */
 typedef struct bwm_ref {
-    int r_index;            /* slot, aggregate or key index */
+    int r_index; /* slot, aggregate or key index */
     bwm_type_t r_type;
     int r_nullable;
-    const char *r_logical;  /* Avro logical type of a column ("timestamp-millis") or NULL */
+    const char *r_logical; /* Avro logical type of a column ("timestamp-millis") or NULL */
 } bwm_ref_t;
 
 /*
@@ -38,8 +38,7 @@ typedef struct bwm_ref {
  */
 typedef struct bwm_expr_scope {
     int (*xs_column)(void *opaque, const bwm_ast_t *col, bwm_ref_t *ref, bwm_sql_error_t *err);
-    int (*xs_aggregate)(void *opaque, const bwm_ast_t *call, bwm_ref_t *ref,
-                        bwm_sql_error_t *err);
+    int (*xs_aggregate)(void *opaque, const bwm_ast_t *call, bwm_ref_t *ref, bwm_sql_error_t *err);
     int (*xs_key)(void *opaque, const bwm_ast_t *a, bwm_ref_t *ref);
     void *xs_opaque;
 } bwm_expr_scope_t;

@@ -314,8 +314,8 @@ static int column_slot(planner_t *pl, const bwm_ast_t *col, bwm_ref_t *ref)
                     "'%s' matches several fields that differ only in case; quote it", names[bad]);
     }
     if (rc == BWM_PATH_NOT_RECORD) {
-        return fail(pl->pl_err, path[skip + bad + 1].i_pos, "%s is not a record, so it has no field '%s'",
-                    names[bad], names[bad + 1]);
+        return fail(pl->pl_err, path[skip + bad + 1].i_pos,
+                    "%s is not a record, so it has no field '%s'", names[bad], names[bad + 1]);
     }
     if (info[n - 1].fi_type == BWM_T_NULL) {
         return fail(pl->pl_err, col->a_pos,
@@ -645,8 +645,7 @@ static int check_name(planner_t *pl, const char *name, bwm_pos_t pos)
 
     if (!avro_name_ok(name)) {
         return fail(pl->pl_err, pos,
-                    "'%s' is not a valid result field name ([A-Za-z_][A-Za-z0-9_]*); use AS",
-                    name);
+                    "'%s' is not a valid result field name ([A-Za-z_][A-Za-z0-9_]*); use AS", name);
     }
     for (i = 0; i < 3; i++) {
         if (strcmp(name, fixed[i]) == 0 && (i == 2 || p->p_window.w_kind != BWM_WINDOW_NONE)) {
@@ -848,7 +847,8 @@ static int plan_items(planner_t *pl)
             snprintf(name, sizeof(name), "%s", it->si_alias.i_name);
         } else if (default_name(it->si_expr, name, sizeof(name))) {
             bwm_expr_destroy(x);
-            return fail(pl->pl_err, it->si_expr->a_pos, "this expression needs a name: add AS name");
+            return fail(pl->pl_err, it->si_expr->a_pos,
+                        "this expression needs a name: add AS name");
         }
         if (add_col(pl, it, x, name)) {
             return -1;
@@ -907,9 +907,9 @@ static char *output_schema(const bwm_plan_t *p)
         json_array_append_new(fields, field_json("window_end", BWM_T_LONG, "timestamp-millis", 0));
     }
     for (i = 0; i < p->p_ncols; i++) {
-        json_array_append_new(fields, field_json(p->p_cols[i].pc_name, p->p_cols[i].pc_type,
-                                                 p->p_cols[i].pc_logical,
-                                                 p->p_cols[i].pc_nullable));
+        json_array_append_new(fields,
+                              field_json(p->p_cols[i].pc_name, p->p_cols[i].pc_type,
+                                         p->p_cols[i].pc_logical, p->p_cols[i].pc_nullable));
     }
     json_array_append_new(fields, field_json("version", BWM_T_LONG, NULL, 0));
     json_object_set_new(doc, "fields", fields);
@@ -1055,17 +1055,19 @@ void bwm_plan_describe(const bwm_plan_t *p, bwm_buf_t *b)
     }
     switch (p->p_window.w_kind) {
         case BWM_WINDOW_TUMBLING:
-            snprintf(line, sizeof(line), "  window    TUMBLING size %" PRId64 " ms, grace %" PRId64 " ms\n",
+            snprintf(line, sizeof(line),
+                     "  window    TUMBLING size %" PRId64 " ms, grace %" PRId64 " ms\n",
                      p->p_window.w_size, p->p_window.w_grace);
             break;
         case BWM_WINDOW_HOPPING:
             snprintf(line, sizeof(line),
-                     "  window    HOPPING size %" PRId64 " ms, advance %" PRId64 " ms, grace %" PRId64
-                     " ms\n",
+                     "  window    HOPPING size %" PRId64 " ms, advance %" PRId64
+                     " ms, grace %" PRId64 " ms\n",
                      p->p_window.w_size, p->p_window.w_advance, p->p_window.w_grace);
             break;
         case BWM_WINDOW_SESSION:
-            snprintf(line, sizeof(line), "  window    SESSION gap %" PRId64 " ms, grace %" PRId64 " ms\n",
+            snprintf(line, sizeof(line),
+                     "  window    SESSION gap %" PRId64 " ms, grace %" PRId64 " ms\n",
                      p->p_window.w_gap, p->p_window.w_grace);
             break;
         default:
@@ -1081,7 +1083,8 @@ void bwm_plan_describe(const bwm_plan_t *p, bwm_buf_t *b)
     bwm_buf_put_str(b, p->p_having ? "  having    HAVING clause\n" : "");
     for (i = 0; i < p->p_ncols; i++) {
         snprintf(line, sizeof(line), "  column    %s %s%s\n", p->p_cols[i].pc_name,
-                 bwm_type_name(p->p_cols[i].pc_type), p->p_cols[i].pc_nullable ? " (nullable)" : "");
+                 bwm_type_name(p->p_cols[i].pc_type),
+                 p->p_cols[i].pc_nullable ? " (nullable)" : "");
         bwm_buf_put_str(b, line);
     }
     if (!p->p_stateless) {

@@ -63,24 +63,24 @@ typedef struct bwm_plan_col {
 } bwm_plan_col_t;
 
 typedef struct bwm_plan {
-    char *p_name;          /* the query's table or stream */
-    int p_stateless;       /* CREATE STREAM ... AS SELECT: filter and project */
+    char *p_name;    /* the query's table or stream */
+    int p_stateless; /* CREATE STREAM ... AS SELECT: filter and project */
     char *p_input_stream;
     char *p_input_topic;
     char *p_output_topic;
-    char *p_namespace;     /* of the result record */
+    char *p_namespace;        /* of the result record */
     bwm_slot_spec_t *p_slots; /* fields read from each record */
     size_t p_nslots;
-    int p_time_slot;       /* event time field, or -1: the Kafka timestamp */
-    int p_time_micros;     /* the field is timestamp-micros: divide by 1000 */
-    bwm_expr_t *p_where;   /* NULL: every record */
+    int p_time_slot;     /* event time field, or -1: the Kafka timestamp */
+    int p_time_micros;   /* the field is timestamp-micros: divide by 1000 */
+    bwm_expr_t *p_where; /* NULL: every record */
     bwm_plan_key_t *p_keys;
     size_t p_nkeys;
     bwm_window_t p_window;
     bwm_plan_agg_t *p_aggs;
     size_t p_naggs;
-    size_t p_state_size;   /* bytes of all aggregate states of one window */
-    bwm_expr_t *p_having;  /* NULL: every result */
+    size_t p_state_size;  /* bytes of all aggregate states of one window */
+    bwm_expr_t *p_having; /* NULL: every result */
     bwm_plan_col_t *p_cols;
     size_t p_ncols;
     bwm_emit_t p_emit;     /* CHANGES or FINAL for tables */

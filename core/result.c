@@ -42,8 +42,8 @@ bwm_result_enc_t *bwm_result_enc_new(const bwm_plan_t *plan, char *errstr, size_
         bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
         return NULL;
     }
-    r->r_schema = bwm_schema_parse(plan->p_output_schema, strlen(plan->p_output_schema), errstr,
-                                   errstr_size);
+    r->r_schema =
+        bwm_schema_parse(plan->p_output_schema, strlen(plan->p_output_schema), errstr, errstr_size);
     if (!r->r_schema) {
         goto err;
     }

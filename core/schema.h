@@ -16,15 +16,15 @@
 typedef struct bwm_schema bwm_schema_t;
 
 typedef struct bwm_field_info {
-    int fi_index;           /* position in the record */
-    const char *fi_name;    /* owned by the schema */
-    avro_type_t fi_avro;    /* the non-null type: AVRO_INT, AVRO_STRING, AVRO_ENUM ... */
-    bwm_type_t fi_type;     /* what the engine sees; BWM_T_NULL when not a scalar */
-    int fi_union;           /* declared as a union */
-    int fi_null_branch;     /* branch index of "null" in the union, or -1 */
-    int fi_value_branch;    /* branch index of the value type, or -1 when not a union */
-    const char *fi_logical; /* "timestamp-millis", ... or NULL; owned by the schema */
-    int fi_has_default;     /* the field declares a default */
+    int fi_index;            /* position in the record */
+    const char *fi_name;     /* owned by the schema */
+    avro_type_t fi_avro;     /* the non-null type: AVRO_INT, AVRO_STRING, AVRO_ENUM ... */
+    bwm_type_t fi_type;      /* what the engine sees; BWM_T_NULL when not a scalar */
+    int fi_union;            /* declared as a union */
+    int fi_null_branch;      /* branch index of "null" in the union, or -1 */
+    int fi_value_branch;     /* branch index of the value type, or -1 when not a union */
+    const char *fi_logical;  /* "timestamp-millis", ... or NULL; owned by the schema */
+    int fi_has_default;      /* the field declares a default */
     avro_schema_t fi_schema; /* the value's schema (the non-null branch of a union) */
     json_t *fi_json;         /* the field's JSON "type", or NULL; owned by the schema */
 } bwm_field_info_t;

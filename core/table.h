@@ -20,10 +20,10 @@
 #define BWM_STATE_FORMAT 2
 
 typedef struct bwm_win {
-    int64_t w_start;   /* window start; a session's first event time; 0 without WINDOW */
-    int64_t w_last;    /* a session's last event time (fixed windows: unused, = w_start) */
-    int64_t w_version; /* source offset of the last record applied; -1 for none */
-    uint8_t w_touched; /* changed in this batch */
+    int64_t w_start;    /* window start; a session's first event time; 0 without WINDOW */
+    int64_t w_last;     /* a session's last event time (fixed windows: unused, = w_start) */
+    int64_t w_version;  /* source offset of the last record applied; -1 for none */
+    uint8_t w_touched;  /* changed in this batch */
     uint64_t w_state[]; /* aggregate states at plan offsets */
 } bwm_win_t;
 
@@ -31,10 +31,10 @@ typedef struct bwm_entry {
     uint64_t e_hash;
     char *e_key; /* key text, NUL-terminated, stored with the entry */
     uint32_t e_keylen;
-    uint8_t e_dirty;   /* changed since the last state commit */
-    uint8_t e_touched; /* listed among this batch's touched entries */
-    uint8_t e_loaded;  /* its stored value has been read (or it is known to be new) */
-    int64_t e_close;   /* close time it is queued with for closing, INT64_MAX: not queued */
+    uint8_t e_dirty;    /* changed since the last state commit */
+    uint8_t e_touched;  /* listed among this batch's touched entries */
+    uint8_t e_loaded;   /* its stored value has been read (or it is known to be new) */
+    int64_t e_close;    /* close time it is queued with for closing, INT64_MAX: not queued */
     bwm_win_t **e_wins; /* open windows, by start */
     uint32_t e_nwins;
     uint32_t e_cap;
@@ -54,7 +54,6 @@ bwm_entry_t *bwm_table_get(bwm_table_t *t, const char *key, size_t keylen);
 
 /* Adds an entry for key with no windows; the key must not be present. */
 bwm_err_t bwm_table_put(bwm_table_t *t, const char *key, size_t keylen, bwm_entry_t **out);
-
 
 /*
  * Replaces e's windows with those of a bwm_table_encode() encoding, as read

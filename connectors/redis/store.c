@@ -339,9 +339,8 @@ static bwm_err_t store_commit(void *ctx, const char *ns, int32_t part, const bwm
     /* EVALSHA sha numkeys fence close state... expected next plen (op value index)... */
     if (argv_reserve(s, argc) || argv_set(s, 0, "EVALSHA", 7) || argv_set(s, 1, s->rs_sha, 40) ||
         argv_set(s, 2, numkeys, strlen(numkeys)) || argv_key(s, 3, ns, part, ":fence", NULL, 0) ||
-        argv_key(s, 4, ns, part, ":close", NULL, 0) ||
-        argv_set(s, 5 + n, fexp, strlen(fexp)) || argv_set(s, 6 + n, fnext, strlen(fnext)) ||
-        argv_set(s, 7 + n, num, strlen(num))) {
+        argv_key(s, 4, ns, part, ":close", NULL, 0) || argv_set(s, 5 + n, fexp, strlen(fexp)) ||
+        argv_set(s, 6 + n, fnext, strlen(fnext)) || argv_set(s, 7 + n, num, strlen(num))) {
         return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
     for (i = 0; i < n; i++) {
@@ -367,8 +366,8 @@ static bwm_err_t store_commit(void *ctx, const char *ns, int32_t part, const bwm
 
         if (!rep) {
             bwm_redis_failed(s->rs_redis);
-            return bwm_err_set(BWM_ERR_IO, errstr, errstr_size,
-                               "Redis commit of %s/%d failed: %s", ns, (int)part, c->errstr);
+            return bwm_err_set(BWM_ERR_IO, errstr, errstr_size, "Redis commit of %s/%d failed: %s",
+                               ns, (int)part, c->errstr);
         }
         if (rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) == 0 &&
             attempt == 0) {
@@ -386,8 +385,8 @@ static bwm_err_t store_commit(void *ctx, const char *ns, int32_t part, const bwm
                               "fence of %s/%d moved: expected '%s', found '%s'", ns, (int)part,
                               fexp, rep->str + (rep->len > 7 ? 7 : rep->len));
         } else if (rep->type != REDIS_REPLY_INTEGER || rep->integer != 1) {
-            err = bwm_err_set(BWM_ERR_TRANSPORT, errstr, errstr_size,
-                              "Redis commit of %s/%d: %s", ns, (int)part,
+            err = bwm_err_set(BWM_ERR_TRANSPORT, errstr, errstr_size, "Redis commit of %s/%d: %s",
+                              ns, (int)part,
                               rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
         }
         freeReplyObject(rep);

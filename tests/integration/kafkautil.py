@@ -15,6 +15,15 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 
+def _plain(schema):
+    """The schema without logical types, so timestamps decode as the longs they are."""
+    if isinstance(schema, dict):
+        return {k: _plain(v) for k, v in schema.items() if k != "logicalType"}
+    if isinstance(schema, list):
+        return [_plain(v) for v in schema]
+    return schema
+
+
 class Registry:
     """Fetches schemas by id from a Confluent-compatible registry, caching them."""
 
@@ -26,7 +35,7 @@ class Registry:
         if schema_id not in self.cache:
             with urllib.request.urlopen(f"{self.url}/schemas/ids/{schema_id}", timeout=10) as r:
                 text = json.load(r)["schema"]
-            self.cache[schema_id] = fastavro.parse_schema(json.loads(text))
+            self.cache[schema_id] = fastavro.parse_schema(_plain(json.loads(text)))
         return self.cache[schema_id]
 
     def latest_id(self, subject):

@@ -22,12 +22,12 @@
 /* One produced record, decoded. */
 typedef struct out {
     int o_tombstone;
-    char o_key[128];    /* the Kafka key */
-    char o_vin[64];     /* the first key field */
-    int64_t o_start;    /* window_start, or -1 */
+    char o_key[128]; /* the Kafka key */
+    char o_vin[64];  /* the first key field */
+    int64_t o_start; /* window_start, or -1 */
     int64_t o_end;
     int64_t o_version;
-    double o_vals[8];   /* the columns, in order (BIGINT as double) */
+    double o_vals[8]; /* the columns, in order (BIGINT as double) */
     int o_null[8];
     size_t o_nvals;
 } out_t;
@@ -61,14 +61,12 @@ static inline void harness_start(harness_t *h)
     char err[256];
 
     bwm_engine_destroy(h->h_engine);
-    cr_assert_eq(bwm_store_mem_ops.so_fence_get(h->h_store, "ns", 0, &h->h_fence, err,
-                                                sizeof(err)),
+    cr_assert_eq(bwm_store_mem_ops.so_fence_get(h->h_store, "ns", 0, &h->h_fence, err, sizeof(err)),
                  BWM_OK);
-    h->h_engine = bwm_engine_new(h->h_plan, h->h_fence.f_watermark, &h->h_limits, err,
-                                 sizeof(err));
+    h->h_engine = bwm_engine_new(h->h_plan, h->h_fence.f_watermark, &h->h_limits, err, sizeof(err));
     cr_assert_not_null(h->h_engine, "%s", err);
-    cr_assert_eq(bwm_store_mem_ops.so_index_get(h->h_store, "ns", 0, harness_index_cb,
-                                                h->h_engine, err, sizeof(err)),
+    cr_assert_eq(bwm_store_mem_ops.so_index_get(h->h_store, "ns", 0, harness_index_cb, h->h_engine,
+                                                err, sizeof(err)),
                  BWM_OK);
 }
 

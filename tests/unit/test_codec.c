@@ -88,10 +88,14 @@ Test(codec, decodes_every_scalar_kind_into_slots)
 {
     bwm_schema_t *s = fixture_schema();
     bwm_slot_spec_t specs[] = {
-        TOP("vin", BWM_T_STRING, 0, 0),  TOP("n", BWM_T_LONG, 0, 0),
-        TOP("big", BWM_T_LONG, 0, 0),    TOP("km", BWM_T_DOUBLE, 0, 0),
-        TOP("f", BWM_T_DOUBLE, 0, 0),    TOP("on", BWM_T_BOOL, 0, 0),
-        TOP("fuel", BWM_T_DOUBLE, 1, 1), TOP("state", BWM_T_STRING, 0, 0),
+        TOP("vin", BWM_T_STRING, 0, 0),
+        TOP("n", BWM_T_LONG, 0, 0),
+        TOP("big", BWM_T_LONG, 0, 0),
+        TOP("km", BWM_T_DOUBLE, 0, 0),
+        TOP("f", BWM_T_DOUBLE, 0, 0),
+        TOP("on", BWM_T_BOOL, 0, 0),
+        TOP("fuel", BWM_T_DOUBLE, 1, 1),
+        TOP("state", BWM_T_STRING, 0, 0),
         TOP("n", BWM_T_DOUBLE, 0, 0),
         {"pos.at.city", (const char *[]){"pos", "at", "city"}, 3, BWM_T_STRING, 1, 0, NULL},
         {"pos.lat", (const char *[]){"pos", "lat"}, 2, BWM_T_DOUBLE, 1, 0, NULL},

@@ -50,8 +50,8 @@ static void expect_outputs(const harness_t *h, const want_t *w, size_t n)
 Test(engine, tumbling_emit_changes_per_batch)
 {
     harness_t h;
-    rec_t b1[] = {{"A", 1 * MIN, 1, 0}, {"A", 2 * MIN, 2, 0}, {"B", 3 * MIN, 5, 0},
-                  {"A", 11 * MIN, 1, 0}};
+    rec_t b1[] = {
+        {"A", 1 * MIN, 1, 0}, {"A", 2 * MIN, 2, 0}, {"B", 3 * MIN, 5, 0}, {"A", 11 * MIN, 1, 0}};
     rec_t b2[] = {{"A", 9 * MIN, 1, 0}, {"A", 12 * MIN, 1, 0}};
     want_t w1[] = {{"A@0", 0, 10 * MIN, 2, 1},
                    {"B@0", 0, 10 * MIN, 1, 2},
@@ -125,7 +125,7 @@ Test(engine, hopping_windows_each_count_the_record)
 }
 
 #define SESSION                                                                                    \
-    "CREATE TABLE t AS SELECT vin, COUNT(*) AS n FROM r WINDOW SESSION (5 MINUTES, GRACE 20 "     \
+    "CREATE TABLE t AS SELECT vin, COUNT(*) AS n FROM r WINDOW SESSION (5 MINUTES, GRACE 20 "      \
     "MINUTES) GROUP BY vin;"
 
 Test(engine, sessions_start_extend_and_merge)

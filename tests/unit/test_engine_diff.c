@@ -14,8 +14,8 @@
 
 #include "harness.h"
 
-#define NREC    100000
-#define NKEYS   40
+#define NREC     100000
+#define NKEYS    40
 #define DISORDER (8 * 60000LL) /* a record is at most 8 minutes behind the newest */
 
 static uint64_t rng;
@@ -80,7 +80,7 @@ typedef struct ref {
     size_t *bykey[NKEYS]; /* each key's windows, by index into w */
     size_t nbykey[NKEYS];
     size_t capbykey[NKEYS];
-    int64_t wm;           /* a window is closed when its close time is <= wm */
+    int64_t wm; /* a window is closed when its close time is <= wm */
 } ref_t;
 
 static void ref_add_rec(ref_win_t *w, size_t rec)
@@ -231,8 +231,7 @@ static void ref_run(const bwm_window_t *w, const input_t *in, ref_t *r, size_t *
     }
     /* What the watermark has passed at the end is closed: those have final results. */
     for (j = 0; j < r->n; j++) {
-        if (!r->w[j].closed &&
-            (w->w_kind == BWM_WINDOW_NONE || ref_close(w, &r->w[j]) <= r->wm)) {
+        if (!r->w[j].closed && (w->w_kind == BWM_WINDOW_NONE || ref_close(w, &r->w[j]) <= r->wm)) {
             r->w[j].closed = 1;
         }
     }
@@ -250,7 +249,8 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The query: COUNT(*), SUM(big), MIN(km), MAX(km), COUNT_DISTINCT(big / 100), PERCENTILE(km, 0.5). */
+/* The query: COUNT(*), SUM(big), MIN(km), MAX(km), COUNT_DISTINCT(big / 100), PERCENTILE(km, 0.5).
+ */
 static void check_window(const input_t *in, const ref_win_t *x, const out_t *o)
 {
     double sum = 0, mn = INFINITY, mx = -INFINITY, *kms = malloc(x->n * sizeof(double));
@@ -278,8 +278,8 @@ static void check_window(const input_t *in, const ref_win_t *x, const out_t *o)
     cr_assert_eq(o->o_vals[2], mn, "%s: min", o->o_key);
     cr_assert_eq(o->o_vals[3], mx, "%s: max", o->o_key);
     cr_assert_eq(o->o_vals[4], (double)distinct, "%s: distinct", o->o_key);
-    cr_assert(fabs(o->o_vals[5] - q) <= 0.01 * fabs(q) + 1e-9, "%s: median %g, exact %g",
-              o->o_key, o->o_vals[5], q);
+    cr_assert(fabs(o->o_vals[5] - q) <= 0.01 * fabs(q) + 1e-9, "%s: median %g, exact %g", o->o_key,
+              o->o_vals[5], q);
     free(kms);
 }
 
@@ -329,8 +329,7 @@ static void run_differential(const char *query)
         }
     }
     ref_run(&h.h_plan->p_window, in, &ref, &late);
-    cr_assert_eq(dead, late, "dead-lettered %zu records, the reference finds %zu late", dead,
-                 late);
+    cr_assert_eq(dead, late, "dead-lettered %zu records, the reference finds %zu late", dead, late);
     /* Every closed reference window has exactly one final result, equal to the reference. */
     qsort(got, ngot, sizeof(*got), cmp_out);
     for (j = 0; j < ref.n; j++) {
