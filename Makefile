@@ -137,7 +137,9 @@ $(FUZZ_DIR)/fuzz_sql: $(FUZZ_SRC) $(FUZZ_HDR)
 	@echo "  CC    $@"
 	$(Q)$(FUZZ_CC) -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
 	    -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
-	    -fno-sanitize-recover=undefined -I. -o $@ $(FUZZ_SRC) -lm
+	    -fno-sanitize-recover=undefined -I. -o $@ $(FUZZ_SRC) -lm || \
+	    { echo "make fuzz: $(FUZZ_CC) could not build with libFuzzer; on Debian 12 install" \
+	        "clang and libclang-rt-14-dev"; exit 1; }
 
 clean:
 	rm -rf build

@@ -969,7 +969,7 @@ static bwm_err_t apply_session(bwm_engine_t *e, row_t *r, size_t ntargets, char 
 {
     bwm_entry_t *en = r->r_entry;
     bwm_win_t *merged;
-    int64_t first = r->r_time, last = r->r_time;
+    int64_t first = r->r_time, last = first;
     size_t i, a;
     bwm_err_t err;
 
