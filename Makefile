@@ -49,7 +49,7 @@ LIB_OBJ  := $(call obj,$(CORE_SRC) $(CONN_SRC) $(CMD_SRC)) $(B)/obj/gen/telemetr
 BIN      := $(B)/bwm
 UNIT_BIN := $(B)/test-unit
 
-.PHONY: all debug asan test test-unit test-integration demo deps lint clean
+.PHONY: all debug asan test test-unit test-integration demo deps lint clean bench
 
 all: $(BIN)
 debug asan: $(BIN)
@@ -85,6 +85,14 @@ $(UNIT_BIN): $(call obj,$(UNIT_SRC)) $(B)/libbwm.a
 	@echo "  LINK  $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(TEST_LIBS)
 
+$(B)/bench-engine: $(call obj,tests/bench/engine_bench.c) $(B)/libbwm.a
+	@echo "  LINK  $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# Benchmarks print what they measured and under which conditions.
+bench: $(B)/bench-engine
+	$(B)/bench-engine
+
 test-unit: $(UNIT_BIN)
 	$(UNIT_BIN) --jobs 2
 
@@ -107,7 +115,7 @@ deps:
 
 lint:
 	@echo "  LINT  clang-format, core/ purity, cppcheck"
-	$(Q)clang-format --dry-run --Werror $(wildcard cmd/*.[ch] core/*.[ch] connectors/*.[ch] connectors/*/*.[ch] tests/unit/*.[ch])
+	$(Q)clang-format --dry-run --Werror $(wildcard cmd/*.[ch] core/*.[ch] connectors/*.[ch] connectors/*/*.[ch] tests/unit/*.[ch] tests/bench/*.[ch] tests/fuzz/*.[ch])
 	@if grep -nE '#include *[<"](librdkafka/)?(rdkafka|hiredis/hiredis|hiredis|curl/curl)[^>"]*[>"]' core/*.[ch]; then \
 	    echo "lint: core/ must not include librdkafka, hiredis or curl headers"; exit 1; fi
 	@if grep -nE '\b(clock_gettime|gettimeofday|time\(|socket\(|pthread_)' core/*.c; then \

@@ -1,18 +1,24 @@
 /*
- * result.c: result records through avro-c generic values of the output
- * schema.
+ * result.c: result records written straight in Avro's binary encoding
+ * (zig-zag varints, little-endian doubles, length-prefixed strings, union
+ * branch indexes), field by field as the output schema lays them out.
  */
 #include "result.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+/* How one field is written: its type and where null sits in its union. */
+typedef struct field_enc {
+    bwm_type_t fe_type;
+    int fe_union;      /* written as a union */
+    int fe_null_index; /* union branch of null, or -1 */
+    int fe_value_index;
+} field_enc_t;
+
 struct bwm_result_enc {
     bwm_schema_t *r_schema;
-    avro_value_iface_t *r_iface;
-    avro_value_t r_value;
-    int r_value_ok;
-    avro_writer_t r_writer;
+    field_enc_t *r_fields;
     size_t r_nfields;
 };
 
@@ -21,22 +27,15 @@ void bwm_result_enc_destroy(bwm_result_enc_t *r)
     if (!r) {
         return;
     }
-    if (r->r_writer) {
-        avro_writer_free(r->r_writer);
-    }
-    if (r->r_value_ok) {
-        avro_value_decref(&r->r_value);
-    }
-    if (r->r_iface) {
-        avro_value_iface_decref(r->r_iface);
-    }
     bwm_schema_destroy(r->r_schema);
+    free(r->r_fields);
     free(r);
 }
 
 bwm_result_enc_t *bwm_result_enc_new(const bwm_plan_t *plan, char *errstr, size_t errstr_size)
 {
     bwm_result_enc_t *r = calloc(1, sizeof(*r));
+    size_t i;
 
     if (!r) {
         bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
@@ -48,17 +47,23 @@ bwm_result_enc_t *bwm_result_enc_new(const bwm_plan_t *plan, char *errstr, size_
         goto err;
     }
     r->r_nfields = bwm_schema_field_count(r->r_schema);
-    r->r_iface = avro_generic_class_from_schema(bwm_schema_avro(r->r_schema));
-    if (!r->r_iface || avro_generic_value_new(r->r_iface, &r->r_value) != 0) {
-        bwm_err_set(BWM_ERR_SCHEMA, errstr, errstr_size, "cannot build a writer: %s",
-                    avro_strerror());
-        goto err;
-    }
-    r->r_value_ok = 1;
-    r->r_writer = avro_writer_memory(NULL, 0);
-    if (!r->r_writer) {
+    r->r_fields = calloc(r->r_nfields ? r->r_nfields : 1, sizeof(*r->r_fields));
+    if (!r->r_fields) {
         bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
         goto err;
+    }
+    for (i = 0; i < r->r_nfields; i++) {
+        const bwm_field_info_t *fi = bwm_schema_field_at(r->r_schema, i);
+
+        if (fi->fi_type == BWM_T_NULL) {
+            bwm_err_set(BWM_ERR_SCHEMA, errstr, errstr_size, "result field %s is not a scalar",
+                        fi->fi_name);
+            goto err;
+        }
+        r->r_fields[i].fe_type = fi->fi_type;
+        r->r_fields[i].fe_union = fi->fi_union;
+        r->r_fields[i].fe_null_index = fi->fi_null_branch;
+        r->r_fields[i].fe_value_index = fi->fi_value_branch;
     }
     return r;
 err:
@@ -76,72 +81,75 @@ size_t bwm_result_enc_fields(const bwm_result_enc_t *r)
     return r->r_nfields;
 }
 
-/* Sets a scalar into an Avro value of the matching type (or the non-null branch of a union). */
-static int set_scalar(avro_value_t *field, const bwm_value_t *v)
+/* Avro's zig-zag varint encoding of a long. */
+static void put_long(bwm_buf_t *b, int64_t v)
 {
-    avro_value_t target = *field, branch;
-    avro_type_t t;
+    uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+    uint8_t out[10];
+    size_t n = 0;
 
-    if (avro_value_get_type(field) == AVRO_UNION) {
-        if (v->v_type == BWM_T_NULL) {
-            return avro_value_set_branch(field, 0, &branch) || avro_value_set_null(&branch);
-        }
-        if (avro_value_set_branch(field, 1, &branch)) {
-            return -1;
-        }
-        target = branch;
+    while (z >= 0x80) {
+        out[n++] = (uint8_t)(z | 0x80);
+        z >>= 7;
     }
-    t = avro_value_get_type(&target);
-    switch (v->v_type) {
-        case BWM_T_BOOL:
-            return t == AVRO_BOOLEAN ? avro_value_set_boolean(&target, v->u.v_bool) : -1;
-        case BWM_T_LONG:
-            if (t == AVRO_DOUBLE) {
-                return avro_value_set_double(&target, (double)v->u.v_long);
-            }
-            return t == AVRO_INT64 ? avro_value_set_long(&target, v->u.v_long) : -1;
-        case BWM_T_DOUBLE:
-            return t == AVRO_DOUBLE ? avro_value_set_double(&target, v->u.v_double) : -1;
-        case BWM_T_STRING:
-            return t == AVRO_STRING
-                       ? avro_value_set_string_len(&target, v->u.v_str.n ? v->u.v_str.p : "",
-                                                   v->u.v_str.n + 1)
-                       : -1;
-        case BWM_T_NULL:
-            return -1;
-    }
-    return -1;
+    out[n++] = (uint8_t)z;
+    bwm_buf_put(b, out, n);
 }
 
 bwm_err_t bwm_result_encode(bwm_result_enc_t *r, const bwm_value_t *fields, bwm_buf_t *b,
                             char *errstr, size_t errstr_size)
 {
-    avro_value_t field;
-    size_t i, size;
+    size_t i, start = b->b_len;
 
-    avro_value_reset(&r->r_value);
     for (i = 0; i < r->r_nfields; i++) {
-        const char *name;
+        const field_enc_t *fe = &r->r_fields[i];
+        const bwm_value_t *v = &fields[i];
+        int ok = 1;
 
-        if (avro_value_get_by_index(&r->r_value, i, &field, &name) ||
-            set_scalar(&field, &fields[i])) {
+        if (v->v_type == BWM_T_NULL) {
+            if (fe->fe_null_index < 0) {
+                b->b_len = start;
+                return bwm_err_set(BWM_ERR_TYPE, errstr, errstr_size,
+                                   "result field %zu cannot hold a NULL value", i);
+            }
+            put_long(b, fe->fe_null_index);
+            continue;
+        }
+        if (fe->fe_union) {
+            put_long(b, fe->fe_value_index);
+        }
+        switch (fe->fe_type) {
+            case BWM_T_BOOL:
+                ok = v->v_type == BWM_T_BOOL;
+                bwm_buf_put_u8(b, v->u.v_bool ? 1 : 0);
+                break;
+            case BWM_T_LONG:
+                ok = v->v_type == BWM_T_LONG;
+                put_long(b, v->u.v_long);
+                break;
+            case BWM_T_DOUBLE:
+                ok = v->v_type == BWM_T_DOUBLE || v->v_type == BWM_T_LONG;
+                bwm_buf_put_f64le(b, v->v_type == BWM_T_LONG ? (double)v->u.v_long : v->u.v_double);
+                break;
+            case BWM_T_STRING:
+                ok = v->v_type == BWM_T_STRING;
+                put_long(b, ok ? (int64_t)v->u.v_str.n : 0);
+                if (ok) {
+                    bwm_buf_put(b, v->u.v_str.p, v->u.v_str.n);
+                }
+                break;
+            default:
+                ok = 0;
+        }
+        if (!ok) {
+            b->b_len = start;
             return bwm_err_set(BWM_ERR_TYPE, errstr, errstr_size,
                                "result field %zu cannot hold a %s value", i,
-                               bwm_type_name(fields[i].v_type));
+                               bwm_type_name(v->v_type));
         }
     }
-    if (avro_value_sizeof(&r->r_value, &size) != 0) {
-        return bwm_err_set(BWM_ERR_SCHEMA, errstr, errstr_size, "cannot size result: %s",
-                           avro_strerror());
-    }
-    if (bwm_buf_reserve(b, size) != BWM_OK) {
+    if (b->b_failed) {
         return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
-    avro_writer_memory_set_dest(r->r_writer, (char *)b->b_data + b->b_len, (int64_t)size);
-    if (avro_value_write(r->r_writer, &r->r_value) != 0) {
-        return bwm_err_set(BWM_ERR_SCHEMA, errstr, errstr_size, "cannot write result: %s",
-                           avro_strerror());
-    }
-    b->b_len += size;
     return BWM_OK;
 }
