@@ -84,7 +84,7 @@ size_t bwm_result_enc_fields(const bwm_result_enc_t *r)
 /* Avro's zig-zag varint encoding of a long. */
 static void put_long(bwm_buf_t *b, int64_t v)
 {
-    uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+    uint64_t u = (uint64_t)v, z = (u << 1) ^ (0 - (u >> 63));
     uint8_t out[10];
     size_t n = 0;
 
