@@ -12,7 +12,6 @@
 #include "cmd/commands.h"
 #include "connectors/kafka/reader.h"
 #include "connectors/registry/registry.h"
-#include "core/avrocheck.h"
 #include "core/avrojson.h"
 #include "core/framing.h"
 
@@ -36,24 +35,25 @@ static bwm_err_t render(bwm_registry_t *reg, const rd_kafka_message_t *m, bwm_bu
 {
     bwm_frame_t frame;
     const bwm_schema_t *schema;
+    avro_schema_t as;
     avro_value_iface_t *iface;
     avro_value_t v;
     avro_reader_t rd;
-    size_t used;
     bwm_err_t err;
 
     err = bwm_frame_parse(m->payload, m->len, &frame, errstr, errstr_size);
     if (!err) {
         err = bwm_registry_get(reg, frame.f_schema_id, &schema, errstr, errstr_size);
     }
-    if (!err) {
-        err = bwm_avro_check(bwm_schema_avro(schema), frame.f_body, frame.f_body_len, &used, errstr,
-                             errstr_size);
-    }
     if (err) {
         return err;
     }
-    iface = avro_generic_class_from_schema(bwm_schema_avro(schema));
+    if (avro_schema_from_json_length(bwm_schema_json(schema), strlen(bwm_schema_json(schema)),
+                                     &as) != 0) {
+        return bwm_err_set(BWM_ERR_SCHEMA, errstr, errstr_size, "%s", avro_strerror());
+    }
+    iface = avro_generic_class_from_schema(as);
+    avro_schema_decref(as);
     if (!iface || avro_generic_value_new(iface, &v) != 0) {
         if (iface) {
             avro_value_iface_decref(iface);

@@ -18,6 +18,9 @@ typedef struct bwm_job_conf {
     char *jc_source_topic;
     char *jc_sink_topic;
     int64_t jc_max_record_bytes;
+    int64_t jc_max_string_bytes;
+    int64_t jc_max_items;
+    int64_t jc_max_depth;
     int64_t jc_max_key_bytes;
     int64_t jc_eval_bytes;
     char *jc_namespace;

@@ -64,6 +64,7 @@ struct bwm_processor {
     const bwm_job_conf_t *p_jc;
     const bwm_plan_t *p_plan;
     bwm_engine_limits_t p_limits;
+    bwm_avro_limits_t p_avro_limits;
     const bwm_store_ops_t *p_store_ops;
     void *p_store;
     bwm_registry_t *p_registry;
@@ -197,7 +198,8 @@ static bwm_err_t decoder_for(bwm_processor_t *p, int32_t id, decoder_slot_t **ou
     if (!writer) {
         snprintf(ds->ds_error, sizeof(ds->ds_error), "schema id %d: %s", (int)id, errstr);
     } else {
-        ds->ds_dec = bwm_decoder_new(writer, p->p_plan->p_slots, p->p_plan->p_nslots, ds->ds_error,
+        ds->ds_dec = bwm_decoder_new(writer, p->p_job->j_input_schema, p->p_plan->p_slots,
+                                     p->p_plan->p_nslots, &p->p_avro_limits, ds->ds_error,
                                      sizeof(ds->ds_error));
         if (!ds->ds_dec) {
             BWM_LOG(BWM_LOG_WARN, BWM_FAC_REGISTRY,
@@ -274,9 +276,14 @@ static bwm_err_t stage_record(bwm_processor_t *p, part_t *pt, rd_kafka_message_t
     if (!ds->ds_dec) {
         return produce_dead(p, m, REASON_SCHEMA, ds->ds_error);
     }
-    if (bwm_decoder_decode(ds->ds_dec, frame.f_body, frame.f_body_len, p->p_slots, msg,
-                           sizeof(msg)) != BWM_OK) {
-        return produce_dead(p, m, REASON_DECODE, msg);
+    err = bwm_decoder_decode(ds->ds_dec, frame.f_body, frame.f_body_len, p->p_slots, msg,
+                             sizeof(msg));
+    if (err) {
+        return produce_dead(p, m,
+                            err == BWM_ERR_LIMIT    ? REASON_LIMIT
+                            : err == BWM_ERR_SCHEMA ? REASON_SCHEMA
+                                                    : REASON_DECODE,
+                            msg);
     }
     ts = rd_kafka_message_timestamp(m, NULL);
     if (bwm_engine_stage(pt->pt_engine, m->offset, ts >= 0 ? ts : BWM_TIME_NONE, p->p_slots,
@@ -589,6 +596,9 @@ bwm_err_t bwm_processor_new(const bwm_conf_t *conf, const bwm_job_t *job, bwm_pr
     p->p_plan = job->j_plan;
     p->p_limits.el_max_key_bytes = (size_t)p->p_jc->jc_max_key_bytes;
     p->p_limits.el_eval_bytes = (size_t)p->p_jc->jc_eval_bytes;
+    p->p_avro_limits.al_max_bytes = (size_t)p->p_jc->jc_max_string_bytes;
+    p->p_avro_limits.al_max_items = (size_t)p->p_jc->jc_max_items;
+    p->p_avro_limits.al_max_depth = (size_t)p->p_jc->jc_max_depth;
     p->p_store_ops = bwm_store_find("redis");
     err = p->p_store_ops->so_open(conf, &p->p_store, errstr, errstr_size);
     if (!err) {

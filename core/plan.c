@@ -226,19 +226,18 @@ int bwm_plan_stream(const bwm_script_t *sc, bwm_stream_info_t *out, bwm_sql_erro
 static const char *closest_field(const bwm_schema_t *s, const char *const *names, size_t level)
 {
     bwm_field_info_t info[BWM_PLAN_MAX_DEPTH];
-    avro_schema_t rec = bwm_schema_avro(s);
+    const bwm_avro_node_t *rec = bwm_schema_root(s);
     const char *best = NULL;
-    size_t i, nf, bad, best_d = 4;
+    size_t i, bad, best_d = 4;
 
     if (level > 0) {
         if (bwm_schema_path(s, names, level, 1, info, &bad) != 0) {
             return NULL;
         }
-        rec = info[level - 1].fi_schema;
+        rec = info[level - 1].fi_node;
     }
-    nf = avro_schema_record_size(rec);
-    for (i = 0; i < nf; i++) {
-        const char *f = avro_schema_record_field_name(rec, (int)i);
+    for (i = 0; i < rec->an_nfields; i++) {
+        const char *f = rec->an_fields[i].af_name;
         size_t la = strlen(f), lb = strlen(names[level]), d, x, y;
         size_t row[64];
 

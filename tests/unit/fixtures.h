@@ -4,6 +4,7 @@
 #ifndef BWM_TEST_FIXTURES_H
 #define BWM_TEST_FIXTURES_H
 
+#include <avro.h>
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +74,19 @@ static inline bwm_plan_t *fixture_plan_ok(const bwm_schema_t *s, const char *que
 
     cr_assert_not_null(p, "%d:%d: %s", err.se_pos.p_line, err.se_pos.p_col, err.se_message);
     return p;
+}
+
+/* An avro-c reader class for a schema, to read what bwm writes with an independent decoder. */
+static inline avro_value_iface_t *fixture_avro_iface(const bwm_schema_t *s)
+{
+    avro_schema_t as;
+    avro_value_iface_t *iface;
+
+    cr_assert_eq(avro_schema_from_json_length(bwm_schema_json(s), strlen(bwm_schema_json(s)), &as),
+                 0, "%s", avro_strerror());
+    iface = avro_generic_class_from_schema(as);
+    avro_schema_decref(as);
+    return iface;
 }
 
 #endif

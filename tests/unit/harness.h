@@ -83,7 +83,7 @@ static inline void harness_init(harness_t *h, const char *query)
     cr_assert_eq(bwm_store_mem_ops.so_open(NULL, &h->h_store, err, sizeof(err)), BWM_OK);
     enc = bwm_result_enc_new(h->h_plan, err, sizeof(err));
     cr_assert_not_null(enc, "%s", err);
-    h->h_iface = avro_generic_class_from_schema(bwm_schema_avro(bwm_result_enc_schema(enc)));
+    h->h_iface = fixture_avro_iface(bwm_result_enc_schema(enc));
     avro_generic_value_new(h->h_iface, &h->h_value);
     bwm_result_enc_destroy(enc);
     harness_start(h);
