@@ -7,7 +7,7 @@
 #   make deps       install what building and testing need (idempotent)
 #   make lint       clang-format check, core/ purity check, cppcheck
 
-PKGS    := rdkafka avro-c hiredis libcurl jansson
+PKGS    := rdkafka avro-c hiredis libcurl jansson zlib
 VENV    := $(or $(BWM_CACHE),$(HOME)/.cache/bwm)/venv
 
 MODE := release

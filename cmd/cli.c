@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cmd/job.h"
+#include "connectors/aws/aws.h"
 #include "connectors/redis/redis.h"
 #include "connectors/registry/registry.h"
 
@@ -51,6 +52,7 @@ const bwm_conf_table_t *const *bwm_cli_tables(size_t *n)
         &bwm_job_conf_table,
         &bwm_redis_conf_table,
         &bwm_registry_conf_table,
+        &bwm_aws_conf_table,
     };
 
     *n = sizeof(tables) / sizeof(tables[0]);
@@ -210,6 +212,87 @@ bwm_err_t bwm_cli_conf_load(const char *path, const bwm_cli_xs_t *xs, bwm_conf_t
         *dirp = slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
     }
     *confp = conf;
+    return BWM_OK;
+}
+
+/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+    int64_t era, yoe, doy, doe;
+
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+bwm_err_t bwm_cli_parse_time(const char *s, int64_t *ms)
+{
+    int y, mo, d, h = 0, mi = 0, sec = 0, n = 0, frac_digits = 0;
+    int64_t frac = 0, offset_min = 0;
+    const char *p;
+
+    if (s[0] == '-' && s[1] >= '0' && s[1] <= '9') {
+        char *end;
+        long long v = strtoll(s + 1, &end, 10);
+        int64_t unit = *end == 's'   ? 1000
+                       : *end == 'm' ? 60000
+                       : *end == 'h' ? 3600000
+                       : *end == 'd' ? 86400000
+                                     : 0;
+        struct timespec now;
+
+        if (!unit || end[1] != '\0' || v < 0 || v > 100000 * 86400LL) {
+            return BWM_ERR_PARSE;
+        }
+        clock_gettime(CLOCK_REALTIME, &now);
+        *ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 - (int64_t)v * unit;
+        return BWM_OK;
+    }
+    if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10) {
+        return BWM_ERR_PARSE;
+    }
+    p = s + n;
+    if (*p == 'T' || *p == ' ') {
+        if (sscanf(p + 1, "%2d:%2d%n", &h, &mi, &n) != 2 || n != 5) {
+            return BWM_ERR_PARSE;
+        }
+        p += 1 + n;
+        if (*p == ':') {
+            if (sscanf(p + 1, "%2d%n", &sec, &n) != 1 || n != 2) {
+                return BWM_ERR_PARSE;
+            }
+            p += 3;
+            if (*p == '.') {
+                for (p++; *p >= '0' && *p <= '9'; p++, frac_digits++) {
+                    if (frac_digits < 3) {
+                        frac = frac * 10 + (*p - '0');
+                    }
+                }
+                for (; frac_digits < 3; frac_digits++) {
+                    frac *= 10;
+                }
+            }
+        }
+        if (*p == 'Z') {
+            p++;
+        } else if (*p == '+' || *p == '-') {
+            int oh, om;
+
+            if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &n) != 2 || n != 5) {
+                return BWM_ERR_PARSE;
+            }
+            offset_min = (oh * 60 + om) * (*p == '-' ? -1 : 1);
+            p += 1 + n;
+        }
+    }
+    if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) {
+        return BWM_ERR_PARSE;
+    }
+    *ms = ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi - offset_min) * 60000 +
+          (int64_t)sec * 1000 + frac;
     return BWM_OK;
 }
 

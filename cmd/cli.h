@@ -8,6 +8,7 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/conf.h"
 #include "core/err.h"
@@ -55,6 +56,13 @@ bwm_err_t bwm_cli_read_file(const char *path, size_t max, char **out, size_t *le
 
 /* Joins dir and path unless path is absolute or dir is NULL; the caller frees. */
 char *bwm_cli_path(const char *dir, const char *path);
+
+/*
+ * Parses a time for options like --from: ISO-8601 ("2026-01-01T10:00:00Z",
+ * "2026-01-01T12:00:00.250+02:00", "2026-01-01" for midnight UTC), or a time
+ * relative to now ("-2h", "-30m", "-7d", "-45s"). BWM_ERR_PARSE otherwise.
+ */
+bwm_err_t bwm_cli_parse_time(const char *s, int64_t *ms);
 
 /* Monotonic milliseconds, for intervals. */
 long long bwm_cli_now_ms(void);

@@ -141,10 +141,15 @@ static bwm_err_t load_input_schema(bwm_job_t *j, const bwm_conf_t *conf,
     } else {
         bwm_registry_t *reg = NULL;
 
-        snprintf(subject, sizeof(subject), "%s-value", topic);
         err = bwm_registry_new(conf, &reg, errstr, errstr_size);
         if (err) {
             return err;
+        }
+        if (si->si_subject) {
+            snprintf(subject, sizeof(subject), "%s", si->si_subject);
+        } else {
+            /* The record's name is not known yet: topic strategy, <topic>-value. */
+            snprintf(subject, sizeof(subject), "%s-value", topic);
         }
         err = bwm_registry_latest(reg, subject, &text, msg, sizeof(msg));
         bwm_registry_destroy(reg);
@@ -152,8 +157,8 @@ static bwm_err_t load_input_schema(bwm_job_t *j, const bwm_conf_t *conf,
             return bwm_err_set(err == BWM_ERR_NOT_FOUND ? BWM_ERR_INVALID : err, errstr,
                                errstr_size,
                                "%s: stream %s names no schema file, and the registry has none: "
-                               "%s (add schema = 'file.avsc' to its WITH clause, or register "
-                               "one)",
+                               "%s (add schema = 'file.avsc' or subject = '...' to its WITH "
+                               "clause, or register one)",
                                j->j_file, si->si_name, msg);
         }
         len = strlen(text);
@@ -234,6 +239,7 @@ bwm_err_t bwm_job_new(const bwm_conf_t *conf, const char *dir, bwm_job_t **out, 
     if (err) {
         goto err;
     }
+    j->j_raw = si.si_raw;
     j->j_plan = bwm_plan_new(j->j_script, j->j_input_schema, &se);
     if (!j->j_plan) {
         err = sql_error(j, &se, errstr, errstr_size);

@@ -46,6 +46,7 @@ typedef struct bwm_job {
     bwm_script_t *j_script;
     bwm_schema_t *j_input_schema;
     char *j_schema_source; /* where the input schema came from, for messages */
+    int j_raw;             /* input records are bare Avro written with j_input_schema */
     bwm_plan_t *j_plan;
 } bwm_job_t;
 

@@ -25,6 +25,7 @@
 #include "connectors/kafka/source.h"
 #include "connectors/log.h"
 #include "connectors/registry/registry.h"
+#include "connectors/inflate.h"
 #include "connectors/store.h"
 #include "core/decoder.h"
 #include "core/engine.h"
@@ -54,7 +55,9 @@ typedef struct part {
 } part_t;
 
 typedef struct decoder_slot {
-    int32_t ds_id;
+    bwm_framing_t ds_framing;
+    int32_t ds_id;         /* Confluent */
+    uint8_t ds_uuid[16];   /* Glue */
     bwm_decoder_t *ds_dec; /* NULL when the schema cannot be read as the job's input */
     char ds_error[256];
 } decoder_slot_t;
@@ -79,6 +82,7 @@ struct bwm_processor {
     long long p_batch_start_ms;
     long long p_progress_ms;
     bwm_value_t *p_slots; /* one decoded record */
+    bwm_buf_t p_inflated; /* a Glue body, decompressed */
     bwm_buf_t p_enc;      /* one framed result */
     bwm_processor_stats_t p_stats;
     int p_failed;
@@ -166,22 +170,51 @@ static bwm_err_t part_start(bwm_processor_t *p, int32_t id, part_t *pt, char *er
     return err;
 }
 
-/* The decoder for a writer schema id: from the cache, or built from the registry's schema. */
-static bwm_err_t decoder_for(bwm_processor_t *p, int32_t id, decoder_slot_t **out, char *errstr,
-                             size_t errstr_size)
+/* Whether a cached decoder is the one for this frame's writer schema. */
+static int decoder_matches(const decoder_slot_t *ds, const bwm_frame_t *f)
 {
-    const bwm_schema_t *writer;
+    if (ds->ds_framing != f->f_framing) {
+        return 0;
+    }
+    switch (f->f_framing) {
+        case BWM_FRAMING_CONFLUENT:
+            return ds->ds_id == f->f_schema_id;
+        case BWM_FRAMING_GLUE:
+            return memcmp(ds->ds_uuid, f->f_uuid, 16) == 0;
+        default:
+            return 1;
+    }
+}
+
+/*
+ * The decoder for a frame's writer schema: from the cache, or built from the
+ * registry's schema (the stream's own for raw records).
+ */
+static bwm_err_t decoder_for(bwm_processor_t *p, const bwm_frame_t *f, decoder_slot_t **out,
+                             char *errstr, size_t errstr_size)
+{
+    const bwm_schema_t *writer = p->p_job->j_input_schema;
     decoder_slot_t *ds;
+    char what[64];
     size_t i;
-    bwm_err_t err;
+    bwm_err_t err = BWM_OK;
 
     for (i = 0; i < p->p_ndecoders; i++) {
-        if (p->p_decoders[i].ds_id == id) {
+        if (decoder_matches(&p->p_decoders[i], f)) {
             *out = &p->p_decoders[i];
             return BWM_OK;
         }
     }
-    err = bwm_registry_get(p->p_registry, id, &writer, errstr, errstr_size);
+    if (f->f_framing == BWM_FRAMING_CONFLUENT) {
+        err = bwm_registry_get(p->p_registry, f->f_schema_id, &writer, errstr, errstr_size);
+        snprintf(what, sizeof(what), "schema id %d", (int)f->f_schema_id);
+    } else if (f->f_framing == BWM_FRAMING_GLUE) {
+        err = bwm_registry_get_glue(p->p_registry, f->f_uuid, &writer, errstr, errstr_size);
+        snprintf(what, sizeof(what), "Glue schema version ");
+        bwm_uuid_text(f->f_uuid, what + strlen(what));
+    } else {
+        snprintf(what, sizeof(what), "the stream's schema");
+    }
     if (err == BWM_ERR_SCHEMA) {
         writer = NULL;
     } else if (err) {
@@ -194,16 +227,18 @@ static bwm_err_t decoder_for(bwm_processor_t *p, int32_t id, decoder_slot_t **ou
     p->p_decoders = ds;
     ds = &p->p_decoders[p->p_ndecoders++];
     memset(ds, 0, sizeof(*ds));
-    ds->ds_id = id;
+    ds->ds_framing = f->f_framing;
+    ds->ds_id = f->f_schema_id;
+    memcpy(ds->ds_uuid, f->f_uuid, 16);
     if (!writer) {
-        snprintf(ds->ds_error, sizeof(ds->ds_error), "schema id %d: %s", (int)id, errstr);
+        snprintf(ds->ds_error, sizeof(ds->ds_error), "%s: %s", what, errstr);
     } else {
         ds->ds_dec = bwm_decoder_new(writer, p->p_job->j_input_schema, p->p_plan->p_slots,
                                      p->p_plan->p_nslots, &p->p_avro_limits, ds->ds_error,
                                      sizeof(ds->ds_error));
         if (!ds->ds_dec) {
-            BWM_LOG(BWM_LOG_WARN, BWM_FAC_REGISTRY,
-                    "records with schema id %d will be dead-lettered: %s", (int)id, ds->ds_error);
+            BWM_LOG(BWM_LOG_WARN, BWM_FAC_REGISTRY, "records with %s will be dead-lettered: %s",
+                    what, ds->ds_error);
         }
     }
     *out = ds;
@@ -261,10 +296,19 @@ static bwm_err_t stage_record(bwm_processor_t *p, part_t *pt, rd_kafka_message_t
                  p->p_jc->jc_max_record_bytes);
         return produce_dead(p, m, REASON_LIMIT, msg);
     }
-    if (bwm_frame_parse(m->payload, m->len, &frame, msg, sizeof(msg)) != BWM_OK) {
+    if (bwm_frame_parse(m->payload, m->len, p->p_job->j_raw, &frame, msg, sizeof(msg)) != BWM_OK) {
         return produce_dead(p, m, REASON_FRAMING, msg);
     }
-    err = decoder_for(p, frame.f_schema_id, &ds, msg, sizeof(msg));
+    if (frame.f_framing == BWM_FRAMING_GLUE && frame.f_compression == BWM_GLUE_ZLIB) {
+        err = bwm_inflate(frame.f_body, frame.f_body_len, (size_t)p->p_jc->jc_max_record_bytes,
+                          &p->p_inflated, msg, sizeof(msg));
+        if (err) {
+            return produce_dead(p, m, err == BWM_ERR_LIMIT ? REASON_LIMIT : REASON_DECODE, msg);
+        }
+        frame.f_body = p->p_inflated.b_data;
+        frame.f_body_len = p->p_inflated.b_len;
+    }
+    err = decoder_for(p, &frame, &ds, msg, sizeof(msg));
     if (err == BWM_ERR_NOT_FOUND) {
         return produce_dead(p, m, REASON_SCHEMA, msg);
     }
@@ -618,7 +662,9 @@ bwm_err_t bwm_processor_new(const bwm_conf_t *conf, const bwm_job_t *job, bwm_pr
         err = bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
         goto err;
     }
-    snprintf(subject, sizeof(subject), "%s-value", p->p_plan->p_output_topic);
+    snprintf(subject, sizeof(subject), "%s.%s", p->p_plan->p_namespace, p->p_plan->p_name);
+    bwm_registry_subject(p->p_registry, p->p_plan->p_output_topic, subject, subject,
+                         sizeof(subject));
     err = bwm_registry_register(p->p_registry, subject, p->p_plan->p_output_schema,
                                 &p->p_result_schema_id, errstr, errstr_size);
     if (err) {
@@ -788,6 +834,7 @@ void bwm_processor_destroy(bwm_processor_t *p)
         p->p_store_ops->so_close(p->p_store);
     }
     free(p->p_slots);
+    bwm_buf_free(&p->p_inflated);
     bwm_buf_free(&p->p_enc);
     free(p);
 }

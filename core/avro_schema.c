@@ -167,6 +167,37 @@ static int valid_name(const char *s)
     return 1;
 }
 
+/*
+ * Every dot-separated part of a full name is a valid name, and the name is
+ * not a primitive type's (which, like Java's parser, is checked on the full name).
+ */
+static int valid_full_name(const char *full)
+{
+    bwm_avro_type_t t;
+    const char *p;
+    int start = 1;
+
+    if (primitive(full, &t)) {
+        return 0;
+    }
+    for (p = full;; p++) {
+        if (*p == '.' || !*p) {
+            if (start) {
+                return 0; /* an empty part */
+            }
+            if (!*p) {
+                return 1;
+            }
+            start = 1;
+        } else if (start ? !(isalpha((unsigned char)*p) || *p == '_')
+                         : !(isalnum((unsigned char)*p) || *p == '_')) {
+            return 0;
+        } else {
+            start = 0;
+        }
+    }
+}
+
 /* The full name of name in namespace ns: name itself when it holds a dot. */
 static char *full_name(const char *name, const char *ns)
 {
@@ -229,13 +260,9 @@ static char *name_node(parser_t *p, bwm_avro_node_t *n, json_t *j, const char *n
         fail(p, "out of memory");
         return NULL;
     }
-    {
-        const char *last = strrchr(n->an_name, '.');
-
-        if (!valid_name(last ? last + 1 : n->an_name)) {
-            fail(p, "%s: '%s' is not a valid Avro name", where, n->an_name);
-            return NULL;
-        }
+    if (!valid_full_name(n->an_name)) {
+        fail(p, "%s: '%s' is not a valid Avro name", where, n->an_name);
+        return NULL;
     }
     /* The node is not findable yet: look for an earlier one with the name. */
     for (i = 0; i < p->p_schema->s_nnodes; i++) {

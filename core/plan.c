@@ -159,10 +159,11 @@ static int check_props(const bwm_stmt_t *st, const char *const *known, const cha
 
 int bwm_plan_stream(const bwm_script_t *sc, bwm_stream_info_t *out, bwm_sql_error_t *err)
 {
-    static const char *const stream_props[] = {"topic", "format", "timestamp", "schema", NULL};
+    static const char *const stream_props[] = {"topic",   "format",  "timestamp", "schema",
+                                               "subject", "framing", NULL};
     const bwm_stmt_t *query = NULL, *stream = NULL;
     const bwm_prop_t *where = NULL;
-    const char *format;
+    const char *format, *framing;
     size_t i, j;
     bwm_pos_t start = {1, 1, 0};
 
@@ -208,6 +209,19 @@ int bwm_plan_stream(const bwm_script_t *sc, bwm_stream_info_t *out, bwm_sql_erro
     out->si_topic = prop_string(stream, "topic", NULL);
     out->si_schema = prop_string(stream, "schema", NULL);
     out->si_timestamp = prop_string(stream, "timestamp", NULL);
+    out->si_subject = prop_string(stream, "subject", NULL);
+    framing = prop_string(stream, "framing", &where);
+    if (framing && strcasecmp(framing, "raw") != 0 && strcasecmp(framing, "auto") != 0) {
+        return fail(err, where->pr_value->a_pos,
+                    "framing '%s' is not known (known: auto, for Confluent and Glue framing "
+                    "recognised per record; raw, for bare Avro written with the stream's schema)",
+                    framing);
+    }
+    out->si_raw = framing && strcasecmp(framing, "raw") == 0;
+    if (out->si_raw && !out->si_schema) {
+        return fail(err, where->pr_value->a_pos,
+                    "framing 'raw' needs the writer's schema: add schema = 'file.avsc'");
+    }
     if (!out->si_topic || !out->si_topic[0]) {
         return fail(err, stream->s_name.i_pos, "stream %s needs WITH (topic = '...')",
                     stream->s_name.i_name);

@@ -32,6 +32,8 @@ typedef struct bwm_stream_info {
     const char *si_topic;
     const char *si_schema;    /* schema = 'file.avsc', or NULL: the registry's latest */
     const char *si_timestamp; /* timestamp = 'field' or 'kafka', or NULL */
+    const char *si_subject;   /* subject = '...': the registry subject of its schema, or NULL */
+    int si_raw;               /* framing = 'raw': bare Avro bodies written with si_schema */
     bwm_pos_t si_pos;
 } bwm_stream_info_t;
 

@@ -32,7 +32,7 @@ void bwm_reader_destroy(bwm_reader_t *r)
 }
 
 bwm_err_t bwm_reader_new(const bwm_conf_t *conf, const char *topic, int32_t partition,
-                         int64_t start, int timeout_ms, bwm_reader_t **out, char *errstr,
+                         const bwm_start_t *start, int timeout_ms, bwm_reader_t **out, char *errstr,
                          size_t errstr_size)
 {
     /* librdkafka settings as key, value pairs. */
@@ -86,8 +86,22 @@ bwm_err_t bwm_reader_new(const bwm_conf_t *conf, const char *topic, int32_t part
         if (partition >= 0 && i != partition) {
             continue;
         }
-        rd_kafka_topic_partition_list_add(l, topic, i)->offset = start;
+        rd_kafka_topic_partition_list_add(l, topic, i)->offset =
+            start->st_kind == BWM_START_EARLIEST ? RD_KAFKA_OFFSET_BEGINNING
+            : start->st_kind == BWM_START_LATEST ? RD_KAFKA_OFFSET_END
+                                                 : start->st_value;
         r->r_ids[r->r_nparts++] = i;
+    }
+    if (start->st_kind == BWM_START_TIME) {
+        /* The broker answers each partition's first offset at or after the time (or its end). */
+        kerr = rd_kafka_offsets_for_times(r->r_rk, l, timeout_ms);
+        if (kerr) {
+            rd_kafka_topic_partition_list_destroy(l);
+            err = bwm_err_set(BWM_ERR_TRANSPORT, errstr, errstr_size,
+                              "cannot find offsets for a time in %s: %s", topic,
+                              rd_kafka_err2str(kerr));
+            goto err;
+        }
     }
     kerr = rd_kafka_assign(r->r_rk, l);
     rd_kafka_topic_partition_list_destroy(l);

@@ -14,14 +14,27 @@
 
 typedef struct bwm_reader bwm_reader_t;
 
+/* Where reading starts in every partition. */
+typedef enum bwm_start_kind {
+    BWM_START_EARLIEST,
+    BWM_START_LATEST,
+    BWM_START_OFFSET, /* the same offset in each partition (the end when beyond it) */
+    BWM_START_TIME,   /* the first record at or after a time, in ms */
+} bwm_start_kind_t;
+
+typedef struct bwm_start {
+    bwm_start_kind_t st_kind;
+    int64_t st_value;
+} bwm_start_t;
+
 /*
- * Assigns every partition of topic (or only `partition` when >= 0) starting
- * at start (RD_KAFKA_OFFSET_BEGINNING, RD_KAFKA_OFFSET_END or an offset).
- * BWM_ERR_NOT_FOUND when the topic does not exist. Caller frees with
+ * Assigns every partition of topic (or only `partition` when >= 0) from
+ * start; times are resolved to offsets through the broker. BWM_ERR_NOT_FOUND
+ * when the topic or partition does not exist. Caller frees with
  * bwm_reader_destroy().
  */
 bwm_err_t bwm_reader_new(const bwm_conf_t *conf, const char *topic, int32_t partition,
-                         int64_t start, int timeout_ms, bwm_reader_t **out, char *errstr,
+                         const bwm_start_t *start, int timeout_ms, bwm_reader_t **out, char *errstr,
                          size_t errstr_size);
 void bwm_reader_destroy(bwm_reader_t *r);
 

@@ -3,6 +3,7 @@
 Every aggregate is compared with the oracle (oracle.py), which recomputes the
 job from the input topic with code that shares nothing with bwm.
 """
+import datetime
 import json
 import math
 import signal
@@ -19,6 +20,12 @@ from oracle import latest_results, run
 SCHEMA = str(REPO / "schemas/telemetry.avsc")
 DESIGN_JOB = (REPO / "schemas/examples/vehicle_kpi_hourly.sql").read_text()
 HOUR = 3600 * 1000
+
+
+def iso_ms(text):
+    """Milliseconds since 1970 of an ISO-8601 UTC time."""
+    dt = datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ")
+    return int(dt.replace(tzinfo=datetime.timezone.utc).timestamp() * 1000)
 
 
 def kpi_where(rec):
@@ -257,6 +264,10 @@ def test_consume_prints_results_as_json_lines(stack, tmp_path):
                                      "p95_speed", "version"}
     latest = {}
     for r in rows:
+        # Timestamps are printed as ISO-8601 UTC with milliseconds.
+        assert r["window_start"].endswith(".000Z") and r["window_end"].endswith(".000Z")
+        r["window_start"] = iso_ms(r["window_start"])
+        r["window_end"] = iso_ms(r["window_end"])
         key = (r["vin"], r["window_start"])
         if r["version"] > latest.get(key, {"version": -1})["version"]:
             latest[key] = r

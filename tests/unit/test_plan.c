@@ -216,7 +216,8 @@ Test(plan, stream_properties_are_checked)
     static const char *const cases[][2] = {
         {"CREATE STREAM r2 WITH (topik = 'x');\nCREATE TABLE t AS SELECT vin, COUNT(*) AS c FROM "
          "r2 GROUP BY vin;",
-         "unknown property 'topik' of a stream (known: topic, format, timestamp, schema)"},
+         "unknown property 'topik' of a stream (known: topic, format, timestamp, schema, "
+         "subject, framing)"},
         {"CREATE STREAM r2 WITH (format = 'json', topic = 'x');\nCREATE TABLE t AS SELECT vin, "
          "COUNT(*) AS c FROM r2 GROUP BY vin;",
          "format 'json' is not supported (supported: avro)"},

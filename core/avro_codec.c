@@ -1,0 +1,922 @@
+/*
+ * avro_codec.c: the reading half of the Avro codecs. One recursive walk of
+ * a datum of Avro's binary encoding serves bwm_avro_check() (no output, no
+ * allocation) and bwm_avro_to_json() (JSON text appended to a buffer), so
+ * both accept exactly the same bytes.
+ *
+ * Every read is bounded by the bytes left; every length, block count and
+ * nesting level by the limits. Errors name the field path ("$.tags[3]") and
+ * the byte offset where the offending item starts.
+ *
+ * Rendering choices (see avro.h for the two modes):
+ * - Strings are UTF-8. Valid UTF-8 passes through; an invalid sequence
+ *   becomes U+FFFD, one per maximal ill-formed subpart (as Python's
+ *   'replace' and WHATWG decoders do), so the JSON is always valid.
+ *   Control characters are escaped.
+ * - Dates and timestamps are printed for years 0000 to 9999 of the
+ *   proleptic Gregorian calendar, times of day from 00:00:00 to the last
+ *   unit before 24:00:00; a value outside that range is printed as its raw
+ *   number, which bwm_avro_from_json() accepts as well.
+ * - Decimals are exact. An unscaled integer of more than 512 significant
+ *   bytes (over 1,200 digits, beyond any precision the schema parser
+ *   accepts) is printed in Avro's JSON form for bytes instead.
+ * - Floats use the shortest text that reads back as the same float (through
+ *   strtof and through strtod then a float conversion); doubles use
+ *   bwm_double_text(). NaN and the infinities are the strings "NaN",
+ *   "Infinity" and "-Infinity" in both modes.
+ */
+#include "avro.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "value.h"
+
+/* Most significant bytes of a decimal rendered as digits. */
+#define DECIMAL_MAX_BYTES 512
+
+/* One step of the path to the item being read, on the C stack of the walk. */
+typedef enum seg_kind { SEG_FIELD, SEG_INDEX, SEG_KEY } seg_kind_t;
+
+typedef struct seg {
+    const struct seg *g_up;
+    seg_kind_t g_kind;
+    const char *g_name; /* field name, or map key (not NUL-terminated) */
+    size_t g_len;
+    size_t g_index;
+} seg_t;
+
+typedef struct rd {
+    const uint8_t *r_base;
+    const uint8_t *r_p;
+    const uint8_t *r_end;
+    bwm_avro_limits_t r_lim;
+    size_t r_items;   /* array items and map entries so far */
+    bwm_buf_t *r_out; /* NULL when only checking */
+    int r_avro;       /* BWM_AVRO_JSON_AVRO */
+    bwm_err_t r_err;
+    char *r_errstr;
+    size_t r_errstr_size;
+} rd_t;
+
+/* Appends to a fixed buffer, truncating. */
+static void sput(char *out, size_t size, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void sput(char *out, size_t size, size_t *len, const char *fmt, ...)
+{
+    va_list ap;
+    int k;
+
+    if (*len + 1 >= size) {
+        return;
+    }
+    va_start(ap, fmt);
+    k = vsnprintf(out + *len, size - *len, fmt, ap);
+    va_end(ap);
+    if (k > 0) {
+        *len += (size_t)k < size - *len ? (size_t)k : size - *len - 1;
+    }
+}
+
+static int is_ident(const char *s, size_t n)
+{
+    size_t i;
+
+    if (n == 0 || n > 64 ||
+        !((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z') || s[0] == '_')) {
+        return 0;
+    }
+    for (i = 1; i < n; i++) {
+        char c = s[i];
+
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '_')) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* "$", then ".field", "[3]", ".key" or ["odd key"] for each step down. */
+static void path_put(const seg_t *g, char *out, size_t size, size_t *len)
+{
+    size_t i;
+
+    if (!g) {
+        sput(out, size, len, "$");
+        return;
+    }
+    path_put(g->g_up, out, size, len);
+    switch (g->g_kind) {
+        case SEG_FIELD:
+            sput(out, size, len, ".%s", g->g_name);
+            break;
+        case SEG_INDEX:
+            sput(out, size, len, "[%zu]", g->g_index);
+            break;
+        case SEG_KEY:
+            if (is_ident(g->g_name, g->g_len)) {
+                sput(out, size, len, ".%.*s", (int)g->g_len, g->g_name);
+                break;
+            }
+            sput(out, size, len, "[\"");
+            for (i = 0; i < g->g_len && i < 40; i++) {
+                unsigned char c = (unsigned char)g->g_name[i];
+
+                if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+                    sput(out, size, len, "\\x%02x", c);
+                } else {
+                    sput(out, size, len, "%c", c);
+                }
+            }
+            sput(out, size, len, "%s\"]", i < g->g_len ? "..." : "");
+            break;
+    }
+}
+
+static int rfail(rd_t *r, const seg_t *at, bwm_err_t err, const uint8_t *where, const char *fmt,
+                 ...) __attribute__((format(printf, 5, 6)));
+
+static int rfail(rd_t *r, const seg_t *at, bwm_err_t err, const uint8_t *where, const char *fmt,
+                 ...)
+{
+    char path[256], msg[256];
+    size_t plen = 0;
+    va_list ap;
+
+    if (r->r_err != BWM_OK) {
+        return -1;
+    }
+    r->r_err = err;
+    if (r->r_errstr && r->r_errstr_size) {
+        path_put(at, path, sizeof(path), &plen);
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        bwm_err_set(err, r->r_errstr, r->r_errstr_size, "%s: %s at byte %zu of %zu", path, msg,
+                    (size_t)(where - r->r_base), (size_t)(r->r_end - r->r_base));
+    }
+    return -1;
+}
+
+static size_t left(const rd_t *r)
+{
+    return (size_t)(r->r_end - r->r_p);
+}
+
+/* A zig-zag varint of at most 10 bytes. */
+static int read_long(rd_t *r, const seg_t *at, int64_t *out)
+{
+    const uint8_t *start = r->r_p, *p = r->r_p;
+    uint64_t u = 0;
+    unsigned shift = 0;
+
+    for (;;) {
+        uint8_t b;
+
+        if (p >= r->r_end) {
+            return rfail(r, at, BWM_ERR_DECODE, start, "truncated integer");
+        }
+        b = *p++;
+        if (shift == 63 && b > 1) {
+            return rfail(r, at, BWM_ERR_DECODE, start, "integer %s",
+                         b & 0x80 ? "longer than 10 bytes" : "longer than 64 bits");
+        }
+        u |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            break;
+        }
+        shift += 7;
+    }
+    r->r_p = p;
+    *out = (int64_t)((u >> 1) ^ (0 - (u & 1)));
+    return 0;
+}
+
+/* A length of a string, bytes or map key: present in full and within al_max_bytes. */
+static int read_len(rd_t *r, const seg_t *at, size_t *len)
+{
+    const uint8_t *start = r->r_p;
+    int64_t v;
+
+    if (read_long(r, at, &v)) {
+        return -1;
+    }
+    if (v < 0) {
+        return rfail(r, at, BWM_ERR_DECODE, start, "negative length %" PRId64, v);
+    }
+    if ((uint64_t)v > left(r)) {
+        return rfail(r, at, BWM_ERR_DECODE, start,
+                     "length %" PRId64 " beyond the end of the data (%zu bytes left)", v, left(r));
+    }
+    if ((uint64_t)v > r->r_lim.al_max_bytes) {
+        return rfail(r, at, BWM_ERR_LIMIT, start, "length %" PRId64 " above the limit of %zu", v,
+                     r->r_lim.al_max_bytes);
+    }
+    *len = (size_t)v;
+    return 0;
+}
+
+/* ---- JSON output -------------------------------------------------------------------------- */
+
+static void put_esc(bwm_buf_t *b, uint8_t c)
+{
+    static const char hex[] = "0123456789abcdef";
+    char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+
+    switch (c) {
+        case '"':
+            bwm_buf_put(b, "\\\"", 2);
+            break;
+        case '\\':
+            bwm_buf_put(b, "\\\\", 2);
+            break;
+        case '\n':
+            bwm_buf_put(b, "\\n", 2);
+            break;
+        case '\r':
+            bwm_buf_put(b, "\\r", 2);
+            break;
+        case '\t':
+            bwm_buf_put(b, "\\t", 2);
+            break;
+        case '\b':
+            bwm_buf_put(b, "\\b", 2);
+            break;
+        case '\f':
+            bwm_buf_put(b, "\\f", 2);
+            break;
+        default:
+            bwm_buf_put(b, esc, sizeof(esc));
+    }
+}
+
+static int needs_esc(uint8_t c)
+{
+    return c < 0x20 || c == '"' || c == '\\';
+}
+
+/*
+ * The length of the well-formed UTF-8 sequence at s (ok set), or of its
+ * maximal ill-formed subpart (ok clear), per Unicode table 3-7.
+ */
+static size_t utf8_seq(const uint8_t *s, size_t n, int *ok)
+{
+    uint8_t c = s[0], lo = 0x80, hi = 0xbf;
+    size_t need, i;
+
+    *ok = 0;
+    if (c >= 0xc2 && c <= 0xdf) {
+        need = 1;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        need = 2;
+        lo = c == 0xe0 ? 0xa0 : 0x80;
+        hi = c == 0xed ? 0x9f : 0xbf;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        need = 3;
+        lo = c == 0xf0 ? 0x90 : 0x80;
+        hi = c == 0xf4 ? 0x8f : 0xbf;
+    } else {
+        return 1;
+    }
+    for (i = 1; i <= need; i++) {
+        if (i >= n || s[i] < lo || s[i] > hi) {
+            return i;
+        }
+        lo = 0x80;
+        hi = 0xbf;
+    }
+    *ok = 1;
+    return need + 1;
+}
+
+/* A JSON string of UTF-8 text; ill-formed sequences become U+FFFD. */
+static void put_text(bwm_buf_t *b, const uint8_t *s, size_t n)
+{
+    size_t i = 0, run;
+
+    bwm_buf_put_u8(b, '"');
+    while (i < n) {
+        for (run = i; run < n && s[run] < 0x80 && !needs_esc(s[run]); run++) {
+        }
+        bwm_buf_put(b, s + i, run - i);
+        i = run;
+        if (i >= n) {
+            break;
+        }
+        if (s[i] < 0x80) {
+            put_esc(b, s[i++]);
+        } else {
+            int ok;
+            size_t k = utf8_seq(s + i, n - i, &ok);
+
+            if (ok) {
+                bwm_buf_put(b, s + i, k);
+            } else {
+                bwm_buf_put(b, "\xef\xbf\xbd", 3);
+            }
+            i += k;
+        }
+    }
+    bwm_buf_put_u8(b, '"');
+}
+
+/* Avro's JSON form of bytes: a string whose code points are the byte values. */
+static void put_bytes(bwm_buf_t *b, const uint8_t *s, size_t n)
+{
+    size_t i;
+
+    bwm_buf_put_u8(b, '"');
+    for (i = 0; i < n; i++) {
+        uint8_t c = s[i];
+
+        if (c >= 0x80) {
+            uint8_t u[2] = {(uint8_t)(0xc0 | (c >> 6)), (uint8_t)(0x80 | (c & 0x3f))};
+
+            bwm_buf_put(b, u, 2);
+        } else if (needs_esc(c)) {
+            put_esc(b, c);
+        } else {
+            bwm_buf_put_u8(b, c);
+        }
+    }
+    bwm_buf_put_u8(b, '"');
+}
+
+static void put_fmt(bwm_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void put_fmt(bwm_buf_t *b, const char *fmt, ...)
+{
+    char s[64];
+    va_list ap;
+    int k;
+
+    va_start(ap, fmt);
+    k = vsnprintf(s, sizeof(s), fmt, ap);
+    va_end(ap);
+    if (k > 0) {
+        bwm_buf_put(b, s, (size_t)k < sizeof(s) ? (size_t)k : sizeof(s) - 1);
+    }
+}
+
+static void put_special(bwm_buf_t *b, double d)
+{
+    bwm_buf_put_str(b, isnan(d) ? "\"NaN\"" : d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+}
+
+static void put_double(bwm_buf_t *b, double d)
+{
+    char s[BWM_DOUBLE_TEXT];
+
+    if (!isfinite(d)) {
+        put_special(b, d);
+        return;
+    }
+    bwm_double_text(d, s);
+    bwm_buf_put_str(b, s);
+}
+
+/* The shortest text that reads back as f, whether read as a float or as a double. */
+static void put_float(bwm_buf_t *b, float f)
+{
+    char s[40];
+    int prec;
+
+    if (!isfinite(f)) {
+        put_special(b, f);
+        return;
+    }
+    for (prec = 1; prec <= 17; prec++) {
+        snprintf(s, sizeof(s), "%.*g", prec, (double)f);
+        if (strtof(s, NULL) == f && (float)strtod(s, NULL) == f) {
+            break;
+        }
+    }
+    if (!strpbrk(s, ".e")) {
+        strcat(s, ".0");
+    }
+    bwm_buf_put_str(b, s);
+}
+
+/* ---- dates, times, decimals --------------------------------------------------------------- */
+
+static int64_t floor_div(int64_t a, int64_t d)
+{
+    int64_t q = a / d;
+
+    return (a % d != 0 && a < 0) ? q - 1 : q;
+}
+
+/* Proleptic Gregorian date of a day count from 1970-01-01 (H. Hinnant's civil_from_days). */
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    int64_t era, yy;
+    unsigned doe, yoe, doy, mp;
+
+    z += 719468;
+    era = (z >= 0 ? z : z - 146096) / 146097;
+    doe = (unsigned)(z - era * 146097);
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    yy = (int64_t)yoe + era * 400;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = yy + (*m <= 2);
+}
+
+/* Days from 1970-01-01 of 0000-01-01 and 9999-12-31: the dates printed as text. */
+#define DAY_MIN (-719528)
+#define DAY_MAX 2932896
+
+/* A date of DAY_MIN .. DAY_MAX. */
+static void put_date(bwm_buf_t *b, int64_t days)
+{
+    int64_t y;
+    unsigned m, d;
+
+    civil_from_days(days, &y, &m, &d);
+    put_fmt(b, "%04d-%02u-%02u", (int)y, m, d);
+}
+
+/* Time of day from units (per second: 1000 or 1000000) since midnight. */
+static void put_clock(bwm_buf_t *b, int64_t t, int64_t per_sec)
+{
+    int64_t s = t / per_sec;
+
+    put_fmt(b, "%02d:%02d:%02d.%0*" PRId64, (int)(s / 3600), (int)(s / 60 % 60), (int)(s % 60),
+            per_sec == 1000 ? 3 : 6, t % per_sec);
+}
+
+static void put_timestamp(bwm_buf_t *b, int64_t v, int64_t per_sec, int utc)
+{
+    int64_t per_day = 86400 * per_sec, days = floor_div(v, per_day);
+
+    if (days < DAY_MIN || days > DAY_MAX) {
+        put_fmt(b, "%" PRId64, v);
+        return;
+    }
+    bwm_buf_put_u8(b, '"');
+    put_date(b, days);
+    bwm_buf_put_u8(b, 'T');
+    put_clock(b, v - days * per_day, per_sec);
+    bwm_buf_put_str(b, utc ? "Z\"" : "\"");
+}
+
+/*
+ * Exact decimal text of a two's-complement big-endian unscaled integer with
+ * scale digits after the point, in a JSON string. 0 when it is too long.
+ */
+static int put_decimal(bwm_buf_t *b, const uint8_t *p, size_t n, int scale)
+{
+    uint32_t w[DECIMAL_MAX_BYTES / 4 + 1];
+    char digits[DECIMAL_MAX_BYTES * 5 / 2 + 16];
+    size_t nw = 0, nd = 0, i, lead;
+    int neg = n > 0 && (p[0] & 0x80);
+    uint8_t mag[DECIMAL_MAX_BYTES + 1];
+    size_t nm;
+
+    /* drop sign-extension bytes */
+    while (n > 1 && ((p[0] == 0x00 && !(p[1] & 0x80)) || (p[0] == 0xff && (p[1] & 0x80)))) {
+        p++;
+        n--;
+    }
+    if (n > DECIMAL_MAX_BYTES || scale < 0 || scale > DECIMAL_MAX_BYTES * 2) {
+        return 0;
+    }
+    /* the magnitude, big-endian */
+    nm = n;
+    if (neg) {
+        unsigned carry = 1;
+
+        for (i = n; i-- > 0;) {
+            unsigned v = (uint8_t)~p[i] + carry;
+
+            mag[i] = (uint8_t)v;
+            carry = v >> 8;
+        }
+    } else if (n > 0) {
+        memcpy(mag, p, n);
+    }
+    /* into 32-bit words, most significant first */
+    nw = (nm + 3) / 4;
+    memset(w, 0, sizeof(w));
+    for (i = 0; i < nm; i++) {
+        size_t from_end = nm - 1 - i;
+
+        w[nw - 1 - from_end / 4] |= (uint32_t)mag[i] << (8 * (from_end % 4));
+    }
+    /* repeated division by 10^9, least significant digits first */
+    lead = 0;
+    while (lead < nw) {
+        uint64_t rem = 0;
+        int k;
+
+        for (i = lead; i < nw; i++) {
+            uint64_t cur = (rem << 32) | w[i];
+
+            w[i] = (uint32_t)(cur / 1000000000u);
+            rem = cur % 1000000000u;
+        }
+        while (lead < nw && w[lead] == 0) {
+            lead++;
+        }
+        for (k = 0; k < 9 && (lead < nw || rem); k++) {
+            digits[nd++] = (char)('0' + rem % 10);
+            rem /= 10;
+        }
+    }
+    if (nd == 0) {
+        digits[nd++] = '0';
+    }
+    /* digits[] is reversed: nd digits, least significant first; pad to scale + 1 */
+    while (nd < (size_t)scale + 1) {
+        digits[nd++] = '0';
+    }
+    bwm_buf_put_u8(b, '"');
+    if (neg) {
+        bwm_buf_put_u8(b, '-');
+    }
+    for (i = nd; i-- > 0;) {
+        bwm_buf_put_u8(b, (uint8_t)digits[i]);
+        if (i == (size_t)scale && scale > 0) {
+            bwm_buf_put_u8(b, '.');
+        }
+    }
+    bwm_buf_put_u8(b, '"');
+    return 1;
+}
+
+/* ---- the walk ----------------------------------------------------------------------------- */
+
+static int walk(rd_t *r, const bwm_avro_node_t *n, const seg_t *at, size_t depth);
+
+static int deeper(rd_t *r, const seg_t *at, size_t depth)
+{
+    if (depth >= r->r_lim.al_max_depth) {
+        return rfail(r, at, BWM_ERR_LIMIT, r->r_p, "nested deeper than %zu levels",
+                     r->r_lim.al_max_depth);
+    }
+    return 0;
+}
+
+static void put_long(rd_t *r, const bwm_avro_node_t *n, int64_t v)
+{
+    bwm_buf_t *b = r->r_out;
+
+    if (!r->r_avro) {
+        switch (n->an_logical) {
+            case BWM_LOGICAL_DATE:
+                if (v >= DAY_MIN && v <= DAY_MAX) {
+                    bwm_buf_put_u8(b, '"');
+                    put_date(b, v);
+                    bwm_buf_put_u8(b, '"');
+                    return;
+                }
+                break;
+            case BWM_LOGICAL_TIME_MILLIS:
+            case BWM_LOGICAL_TIME_MICROS: {
+                int64_t per_sec = n->an_logical == BWM_LOGICAL_TIME_MILLIS ? 1000 : 1000000;
+
+                if (v >= 0 && v < 86400 * per_sec) {
+                    bwm_buf_put_u8(b, '"');
+                    put_clock(b, v, per_sec);
+                    bwm_buf_put_u8(b, '"');
+                    return;
+                }
+                break;
+            }
+            case BWM_LOGICAL_TIMESTAMP_MILLIS:
+            case BWM_LOGICAL_LOCAL_TIMESTAMP_MILLIS:
+                put_timestamp(b, v, 1000, n->an_logical == BWM_LOGICAL_TIMESTAMP_MILLIS);
+                return;
+            case BWM_LOGICAL_TIMESTAMP_MICROS:
+            case BWM_LOGICAL_LOCAL_TIMESTAMP_MICROS:
+                put_timestamp(b, v, 1000000, n->an_logical == BWM_LOGICAL_TIMESTAMP_MICROS);
+                return;
+            default:
+                break;
+        }
+    }
+    put_fmt(b, "%" PRId64, v);
+}
+
+static void put_blob(rd_t *r, const bwm_avro_node_t *n, const uint8_t *p, size_t len)
+{
+    if (!r->r_avro && n->an_logical == BWM_LOGICAL_DECIMAL &&
+        put_decimal(r->r_out, p, len, n->an_scale)) {
+        return;
+    }
+    put_bytes(r->r_out, p, len);
+}
+
+static uint64_t le(const uint8_t *p, int n)
+{
+    uint64_t v = 0;
+    int i;
+
+    for (i = n - 1; i >= 0; i--) {
+        v = (v << 8) | p[i];
+    }
+    return v;
+}
+
+static int walk_blocks(rd_t *r, const bwm_avro_node_t *n, const seg_t *at, size_t depth)
+{
+    int is_map = n->an_type == BWM_AVRO_MAP;
+    const bwm_avro_node_t *item = is_map ? n->an_values : n->an_items;
+    size_t index = 0;
+
+    if (deeper(r, at, depth)) {
+        return -1;
+    }
+    if (r->r_out) {
+        bwm_buf_put_u8(r->r_out, is_map ? '{' : '[');
+    }
+    for (;;) {
+        const uint8_t *start = r->r_p, *body;
+        int64_t count, size = -1, i;
+
+        if (read_long(r, at, &count)) {
+            return -1;
+        }
+        if (count == 0) {
+            break;
+        }
+        if (count < 0) {
+            if (count == INT64_MIN) {
+                return rfail(r, at, BWM_ERR_DECODE, start, "bad block count");
+            }
+            count = -count;
+            if (read_long(r, at, &size)) {
+                return -1;
+            }
+            if (size < 0 || (uint64_t)size > left(r)) {
+                return rfail(r, at, BWM_ERR_DECODE, start,
+                             "block size %" PRId64 " beyond the end of the data", size);
+            }
+        }
+        if ((uint64_t)count > r->r_lim.al_max_items - r->r_items) {
+            return rfail(r, at, BWM_ERR_LIMIT, start,
+                         "block of %" PRId64 " items: more than %zu items in the datum", count,
+                         r->r_lim.al_max_items);
+        }
+        r->r_items += (size_t)count;
+        body = r->r_p;
+        for (i = 0; i < count; i++, index++) {
+            seg_t g = {at, SEG_INDEX, NULL, 0, index};
+
+            if (r->r_out && index > 0) {
+                bwm_buf_put_u8(r->r_out, ',');
+            }
+            if (is_map) {
+                size_t klen;
+
+                if (read_len(r, &g, &klen)) {
+                    return -1;
+                }
+                g.g_kind = SEG_KEY;
+                g.g_name = (const char *)r->r_p;
+                g.g_len = klen;
+                if (r->r_out) {
+                    put_text(r->r_out, r->r_p, klen);
+                    bwm_buf_put_u8(r->r_out, ':');
+                }
+                r->r_p += klen;
+            }
+            if (walk(r, item, &g, depth + 1)) {
+                return -1;
+            }
+        }
+        if (size >= 0 && r->r_p - body != size) {
+            return rfail(r, at, BWM_ERR_DECODE, start,
+                         "block size %" PRId64 " but its items take %zu bytes", size,
+                         (size_t)(r->r_p - body));
+        }
+    }
+    if (r->r_out) {
+        bwm_buf_put_u8(r->r_out, is_map ? '}' : ']');
+    }
+    return 0;
+}
+
+static int walk(rd_t *r, const bwm_avro_node_t *n, const seg_t *at, size_t depth)
+{
+    const uint8_t *start = r->r_p;
+    bwm_buf_t *b = r->r_out;
+    int64_t v;
+    size_t len, i;
+
+    switch (n->an_type) {
+        case BWM_AVRO_NULL:
+            if (b) {
+                bwm_buf_put(b, "null", 4);
+            }
+            return 0;
+        case BWM_AVRO_BOOLEAN:
+            if (r->r_p >= r->r_end) {
+                return rfail(r, at, BWM_ERR_DECODE, start, "truncated boolean");
+            }
+            if (*r->r_p > 1) {
+                return rfail(r, at, BWM_ERR_DECODE, start, "bad boolean 0x%02x", *r->r_p);
+            }
+            if (b) {
+                bwm_buf_put_str(b, *r->r_p ? "true" : "false");
+            }
+            r->r_p++;
+            return 0;
+        case BWM_AVRO_INT:
+        case BWM_AVRO_LONG:
+            if (read_long(r, at, &v)) {
+                return -1;
+            }
+            if (n->an_type == BWM_AVRO_INT && (v < INT32_MIN || v > INT32_MAX)) {
+                return rfail(r, at, BWM_ERR_DECODE, start, "int out of range: %" PRId64, v);
+            }
+            if (b) {
+                put_long(r, n, v);
+            }
+            return 0;
+        case BWM_AVRO_FLOAT:
+        case BWM_AVRO_DOUBLE:
+            len = n->an_type == BWM_AVRO_FLOAT ? 4 : 8;
+            if (left(r) < len) {
+                return rfail(r, at, BWM_ERR_DECODE, start, "truncated %s",
+                             bwm_avro_type_name(n->an_type));
+            }
+            if (b && len == 4) {
+                uint32_t u = (uint32_t)le(r->r_p, 4);
+                float f;
+
+                memcpy(&f, &u, sizeof(f));
+                put_float(b, f);
+            } else if (b) {
+                uint64_t u = le(r->r_p, 8);
+                double d;
+
+                memcpy(&d, &u, sizeof(d));
+                put_double(b, d);
+            }
+            r->r_p += len;
+            return 0;
+        case BWM_AVRO_BYTES:
+        case BWM_AVRO_STRING:
+            if (read_len(r, at, &len)) {
+                return -1;
+            }
+            if (b && n->an_type == BWM_AVRO_STRING) {
+                put_text(b, r->r_p, len);
+            } else if (b) {
+                put_blob(r, n, r->r_p, len);
+            }
+            r->r_p += len;
+            return 0;
+        case BWM_AVRO_FIXED:
+            if (n->an_size > left(r)) {
+                return rfail(r, at, BWM_ERR_DECODE, start, "truncated fixed %s of %zu bytes",
+                             n->an_name, n->an_size);
+            }
+            if (n->an_size > r->r_lim.al_max_bytes) {
+                return rfail(r, at, BWM_ERR_LIMIT, start,
+                             "fixed %s of %zu bytes is above the limit of %zu", n->an_name,
+                             n->an_size, r->r_lim.al_max_bytes);
+            }
+            if (b) {
+                put_blob(r, n, r->r_p, n->an_size);
+            }
+            r->r_p += n->an_size;
+            return 0;
+        case BWM_AVRO_ENUM:
+            if (read_long(r, at, &v)) {
+                return -1;
+            }
+            if (v < 0 || (uint64_t)v >= n->an_nsymbols) {
+                return rfail(r, at, BWM_ERR_DECODE, start,
+                             "enum index %" PRId64 " out of range (%s has %zu symbols)", v,
+                             n->an_name, n->an_nsymbols);
+            }
+            if (b) {
+                put_text(b, (const uint8_t *)n->an_symbols[v], strlen(n->an_symbols[v]));
+            }
+            return 0;
+        case BWM_AVRO_UNION: {
+            const bwm_avro_node_t *br;
+            const char *name;
+
+            if (deeper(r, at, depth) || read_long(r, at, &v)) {
+                return -1;
+            }
+            if (v < 0 || (uint64_t)v >= n->an_nbranches) {
+                return rfail(r, at, BWM_ERR_DECODE, start,
+                             "union branch %" PRId64 " out of range (%zu branches)", v,
+                             n->an_nbranches);
+            }
+            br = n->an_branches[v];
+            if (!b || !r->r_avro || br->an_type == BWM_AVRO_NULL) {
+                return walk(r, br, at, depth + 1);
+            }
+            name = br->an_name ? br->an_name : bwm_avro_type_name(br->an_type);
+            bwm_buf_put_u8(b, '{');
+            put_text(b, (const uint8_t *)name, strlen(name));
+            bwm_buf_put_u8(b, ':');
+            if (walk(r, br, at, depth + 1)) {
+                return -1;
+            }
+            bwm_buf_put_u8(b, '}');
+            return 0;
+        }
+        case BWM_AVRO_RECORD:
+            if (deeper(r, at, depth)) {
+                return -1;
+            }
+            if (b) {
+                bwm_buf_put_u8(b, '{');
+            }
+            for (i = 0; i < n->an_nfields; i++) {
+                const bwm_avro_field_t *f = &n->an_fields[i];
+                seg_t g = {at, SEG_FIELD, f->af_name, 0, 0};
+
+                if (b) {
+                    if (i > 0) {
+                        bwm_buf_put_u8(b, ',');
+                    }
+                    put_text(b, (const uint8_t *)f->af_name, strlen(f->af_name));
+                    bwm_buf_put_u8(b, ':');
+                }
+                if (walk(r, f->af_type, &g, depth + 1)) {
+                    return -1;
+                }
+            }
+            if (b) {
+                bwm_buf_put_u8(b, '}');
+            }
+            return 0;
+        case BWM_AVRO_ARRAY:
+        case BWM_AVRO_MAP:
+            return walk_blocks(r, n, at, depth);
+    }
+    return rfail(r, at, BWM_ERR_DECODE, start, "unknown schema type %d", (int)n->an_type);
+}
+
+static bwm_err_t run(const bwm_avro_node_t *node, const void *p, size_t n,
+                     const bwm_avro_limits_t *limits, bwm_buf_t *out, int avro, size_t *used,
+                     char *errstr, size_t errstr_size)
+{
+    static const uint8_t none[1];
+    rd_t r;
+    size_t mark = out ? out->b_len : 0;
+
+    if (!node) {
+        return bwm_err_set(BWM_ERR_INVALID, errstr, errstr_size, "no schema");
+    }
+    if (!p && n > 0) {
+        return bwm_err_set(BWM_ERR_INVALID, errstr, errstr_size, "no data");
+    }
+    if (!p) {
+        p = none;
+    }
+    memset(&r, 0, sizeof(r));
+    r.r_base = r.r_p = p;
+    r.r_end = r.r_base + n;
+    r.r_lim = limits ? *limits : bwm_avro_default_limits;
+    r.r_out = out;
+    r.r_avro = avro;
+    r.r_errstr = errstr;
+    r.r_errstr_size = errstr_size;
+    if (walk(&r, node, NULL, 0)) {
+        if (out) {
+            out->b_len = mark;
+        }
+        return r.r_err;
+    }
+    if (out && out->b_failed) {
+        out->b_len = mark < out->b_len ? mark : out->b_len;
+        return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
+    }
+    if (used) {
+        *used = (size_t)(r.r_p - r.r_base);
+    }
+    return BWM_OK;
+}
+
+bwm_err_t bwm_avro_check(const bwm_avro_node_t *node, const void *p, size_t n,
+                         const bwm_avro_limits_t *limits, size_t *used, char *errstr,
+                         size_t errstr_size)
+{
+    return run(node, p, n, limits, NULL, 0, used, errstr, errstr_size);
+}
+
+bwm_err_t bwm_avro_to_json(const bwm_avro_node_t *node, const void *p, size_t n,
+                           const bwm_avro_limits_t *limits, bwm_avro_json_mode_t mode,
+                           bwm_buf_t *out, size_t *used, char *errstr, size_t errstr_size)
+{
+    if (!out) {
+        return bwm_err_set(BWM_ERR_INVALID, errstr, errstr_size, "no output buffer");
+    }
+    return run(node, p, n, limits, out, mode == BWM_AVRO_JSON_AVRO, used, errstr, errstr_size);
+}
