@@ -8,6 +8,13 @@ schema (compared in canonical JSON form) has one id in every subject.
 Subjects and schemas persist in a JSON file (--data), written atomically, so a
 restart keeps ids. Python standard library only.
 
+It also answers two AWS Glue Schema Registry calls, for Glue-framed records:
+POST with X-Amz-Target AWSGlue.RegisterSchemaVersion ({"SchemaId":
+{"SchemaName": ...}, "SchemaDefinition": ...} -> {"SchemaVersionId": uuid})
+and AWSGlue.GetSchemaVersion ({"SchemaVersionId": uuid} -> the definition).
+Glue calls are not authenticated here; GET /_stub/glue-requests lists the
+target and Authorization header of each, so tests can see the SigV4 signing.
+
 Usage: registry_stub.py --port 8081 [--data FILE] [--user U --password P]
 """
 
@@ -19,6 +26,7 @@ import os
 import tempfile
 import threading
 import urllib.parse
+import uuid
 
 from stub_http import BadBody, BodyTooLarge, StubHandler, StubServer, serve
 
@@ -57,6 +65,8 @@ class Registry:
         self.schemas = {}  # id -> compact schema string
         self.ids = {}  # canonical schema -> id
         self.subjects = {}  # subject -> [id of version 1, id of version 2, ...]
+        self.glue = {}  # Glue schema version id -> {"name", "version", "definition"}
+        self.glue_requests = []  # [{"target", "authorization"}] of Glue calls, for tests
         if path and os.path.exists(path):
             with open(path, encoding="utf-8") as f:
                 data = json.load(f)
@@ -64,11 +74,13 @@ class Registry:
                 self.schemas[int(sid)] = schema
                 self.ids[parse_schema(schema)[0]] = int(sid)
             self.subjects = data["subjects"]
+            self.glue = data.get("glue", {})
 
     def _save(self):
         if not self.path:
             return
-        data = {"schemas": {str(i): s for i, s in self.schemas.items()}, "subjects": self.subjects}
+        data = {"schemas": {str(i): s for i, s in self.schemas.items()}, "subjects": self.subjects,
+                "glue": self.glue}
         folder = os.path.dirname(os.path.abspath(self.path))
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".registry-")
         with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -132,6 +144,23 @@ class Registry:
                 raise RegistryError(*VERSION_NOT_FOUND)
             return self._describe(subject, number)
 
+    def glue_register(self, name, definition):
+        """A Glue schema version id for the definition under the schema name."""
+        canonical, compact = parse_schema(definition)
+        with self.lock:
+            versions = [v for v in self.glue.values() if v["name"] == name]
+            for vid, v in self.glue.items():
+                if v["name"] == name and parse_schema(v["definition"])[0] == canonical:
+                    return vid, v["version"]
+            vid = str(uuid.uuid4())
+            self.glue[vid] = {"name": name, "version": len(versions) + 1, "definition": compact}
+            self._save()
+            return vid, len(versions) + 1
+
+    def glue_get(self, vid):
+        with self.lock:
+            return self.glue.get(vid)
+
     def _versions(self, subject):
         if subject not in self.subjects:
             raise RegistryError(*SUBJECT_NOT_FOUND)
@@ -162,6 +191,11 @@ class Handler(StubHandler):
         path = urllib.parse.urlsplit(self.path).path
         if path == "/health":
             return self.send_json(200, {"status": "ok"})
+        if path == "/_stub/glue-requests" and self.command == "GET":
+            return self.send_json(200, self.server.registry.glue_requests)
+        target = self.headers.get("X-Amz-Target")
+        if target and self.command == "POST":
+            return self._glue(target, body)
         if not self._authorized():
             return self._error(401, 401, "Unauthorized",
                                headers=[("WWW-Authenticate", 'Basic realm="schema-registry"')])
@@ -192,6 +226,45 @@ class Handler(StubHandler):
             if n == 2 and parts[0] == "subjects":
                 return registry.lookup(parts[1], self._schema_text(body))
         return None
+
+    def _glue(self, target, body):
+        """The Glue Schema Registry calls, in AWS's JSON 1.1 protocol."""
+        registry = self.server.registry
+        registry.glue_requests.append({"target": target,
+                                       "authorization": self.headers.get("Authorization")})
+        ctype = "application/x-amz-json-1.1"
+        try:
+            request = json.loads(body or b"{}")
+        except ValueError:
+            return self.send_json(400, {"__type": "InvalidInputException",
+                                        "Message": "Malformed request body"}, content_type=ctype)
+        if target == "AWSGlue.RegisterSchemaVersion":
+            name = (request.get("SchemaId") or {}).get("SchemaName")
+            definition = request.get("SchemaDefinition")
+            if not name or not isinstance(definition, str):
+                return self.send_json(400, {"__type": "InvalidInputException",
+                                            "Message": "SchemaId.SchemaName and SchemaDefinition "
+                                                       "are required"}, content_type=ctype)
+            try:
+                vid, version = registry.glue_register(name, definition)
+            except RegistryError as e:
+                return self.send_json(400, {"__type": "InvalidInputException",
+                                            "Message": e.message}, content_type=ctype)
+            return self.send_json(200, {"SchemaVersionId": vid, "VersionNumber": version,
+                                        "Status": "AVAILABLE"}, content_type=ctype)
+        if target == "AWSGlue.GetSchemaVersion":
+            v = registry.glue_get(request.get("SchemaVersionId"))
+            if v is None:
+                return self.send_json(400, {"__type": "EntityNotFoundException",
+                                            "Message": "Schema version is not found."},
+                                      content_type=ctype)
+            return self.send_json(200, {"SchemaVersionId": request["SchemaVersionId"],
+                                        "SchemaDefinition": v["definition"], "DataFormat": "AVRO",
+                                        "VersionNumber": v["version"], "Status": "AVAILABLE"},
+                                  content_type=ctype)
+        return self.send_json(400, {"__type": "UnknownOperationException",
+                                    "Message": f"{target} is not implemented by this stub"},
+                              content_type=ctype)
 
     @staticmethod
     def _schema_text(body):
