@@ -32,13 +32,20 @@ class Window:
             "max_speed": max(speeds),
             "speed_stddev": (math.sqrt(sum((s - sum(speeds) / n) ** 2 for s in speeds) / (n - 1))
                              if n > 1 else None),
-            "trips": len({r["trip_id"] for r in self.rows}),
+            # A writer may send trip_id as bytes: the reader's string promotes it.
+            "trips": len({r["trip_id"].decode() if isinstance(r["trip_id"], bytes)
+                          else r["trip_id"] for r in self.rows}),
             "p95_speed": ordered[int(math.floor(0.95 * (n - 1)))],
         }
 
 
-def run(bootstrap, registry, topic, size_ms, grace_ms, where=lambda r: True):
-    """Returns ({(vin, window_start): Window}, [(partition, offset) undecodable], [late ...])."""
+def run(bootstrap, registry, topic, size_ms, grace_ms, where=lambda r: True,
+        invalid=lambda r: False):
+    """Returns ({(vin, window_start): Window}, [(partition, offset) dead], [late ...]).
+
+    Records that do not decode, or that invalid() rejects (values the job's reader
+    schema cannot take), are dead letters.
+    """
     windows, bad, late = {}, [], []
     by_partition = {}
     for msg in read_topic(bootstrap, topic):
@@ -50,6 +57,9 @@ def run(bootstrap, registry, topic, size_ms, grace_ms, where=lambda r: True):
             try:
                 rec = decode_confluent(registry, msg.value())
             except Exception:  # noqa: BLE001 - any failure makes it a dead letter
+                bad.append((partition, msg.offset()))
+                continue
+            if invalid(rec):
                 bad.append((partition, msg.offset()))
                 continue
             ts = rec["ts"]

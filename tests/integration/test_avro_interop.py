@@ -264,3 +264,57 @@ def test_results_written_by_bwm_are_read_by_the_confluent_deserializer(stack, tm
     schema_id = struct.unpack(">I", msgs[0].value()[1:5])[0]
     subject = f"{job.output}-value"
     assert client.get_latest_version(subject).schema_id == schema_id, "registered under the topic"
+
+
+TELEMETRY_V2 = {
+    "type": "record", "name": "Telemetry", "namespace": "bwm.samples",
+    "fields": [
+        {"name": "ts", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+        {"name": "vin", "type": "string"},
+        {"name": "driver", "type": "string", "default": "unknown"},
+        {"name": "speed", "type": "float"},
+        {"name": "trip_id", "type": "bytes"},
+        {"name": "distance_km", "type": "double"},
+        {"name": "ignition", "type": ["null", "boolean"]},
+        {"name": "status", "type": {"type": "enum", "name": "VehicleStatus",
+                                    "symbols": ["PARKED", "IDLE", "DRIVING", "CHARGING"]}},
+    ],
+}
+TELEMETRY_V3 = dict(TELEMETRY_V2, fields=[dict(f, type="string") if f["name"] == "speed" else f
+                                          for f in TELEMETRY_V2["fields"]])
+
+
+def test_records_of_evolved_writer_schemas_are_resolved_to_the_job_schema(stack, tmp_path):
+    """Writers that promote, reorder, add and drop fields are read; incompatible ones dead-letter."""
+    from test_slice import Job, kpi_where, summary_counts
+    job = Job(stack, tmp_path, "evolve")
+    job.produce(3000, seed=9, vehicles=40)
+    client = SchemaRegistryClient({"url": stack.registry_url})
+    v2 = AvroSerializer(client, json.dumps(TELEMETRY_V2))
+    v3 = AvroSerializer(client, json.dumps(TELEMETRY_V3))
+    ctx = SerializationContext(job.input, MessageField.VALUE)
+    producer = Producer({"bootstrap.servers": stack.bootstrap, "partitioner": "murmur2_random"})
+    expected_dead = 0
+    for k in range(1500):
+        vin = f"BWM{k % 40 + 1:014d}"
+        rec = {"ts": 1767225600000 + k * 700, "vin": vin, "speed": 10.0 + (k % 97) / 4,
+               "trip_id": f"{vin}-{k % 3}".encode(), "distance_km": (k % 11) / 10,
+               "ignition": None if k % 50 == 0 else k % 3 != 0, "status": "DRIVING"}
+        if k % 75 == 0:
+            value = v3(dict(rec, speed="fast", ignition=True), ctx)
+        else:
+            value = v2(rec, ctx)
+        expected_dead += k % 75 == 0 or k % 50 == 0
+        producer.produce(job.input, key=vin.encode(), value=value)
+    assert producer.flush(30) == 0
+    counts = summary_counts(job.run_to_end())
+    assert counts["read"] == 4500
+    assert counts["dead-lettered"] == expected_dead
+    reasons = {dict(m.headers())["bwm.reason"] for m in read_topic(stack.bootstrap, job.dlq)}
+    assert reasons == {b"schema"}, reasons
+
+    def invalid(rec):
+        return rec["ignition"] is None or not isinstance(rec["speed"], float)
+
+    _, bad, _ = job.check_against_oracle(where=lambda r: kpi_where(r), invalid=invalid)
+    assert len(bad) == expected_dead

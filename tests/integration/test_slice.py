@@ -65,9 +65,11 @@ class Job:
         assert out.returncode == 0, out.stderr
         return out.stderr
 
-    def check_against_oracle(self, size_ms=HOUR, grace_ms=5 * 60 * 1000, where=kpi_where):
+    def check_against_oracle(self, size_ms=HOUR, grace_ms=5 * 60 * 1000, where=kpi_where,
+                             invalid=lambda r: False):
         st = self.stack
-        want, bad, late = run(st.bootstrap, st.registry, self.input, size_ms, grace_ms, where)
+        want, bad, late = run(st.bootstrap, st.registry, self.input, size_ms, grace_ms, where,
+                              invalid)
         got, _ = latest_results(st.bootstrap, st.registry, self.output)
         assert set(got) == set(want), "one result per (key, window) with records"
         for key, w in want.items():
