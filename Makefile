@@ -123,22 +123,31 @@ lint:
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
 	    --suppress=missingIncludeSystem -I. cmd core connectors
 
-# `make fuzz`: the job-language parser under libFuzzer with ASan+UBSan for FUZZ_SECONDS,
-# from a copy of the seed corpus in build/fuzz/corpus (the repo's corpus stays as it is).
+# `make fuzz`: the job-language parser, then the Avro codecs, under libFuzzer with ASan+UBSan
+# for FUZZ_SECONDS each, from copies of the seed corpora in build/fuzz/corpus and
+# build/fuzz/corpus-avro (the repo's corpora stay as they are).
 # It needs clang and Debian's libclang-rt-14-dev (libFuzzer and the sanitizer runtimes).
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_DIR     := build/fuzz
 FUZZ_SRC     := tests/fuzz/fuzz_sql.c $(wildcard core/sql*.c) core/buf.c
 FUZZ_HDR     := $(wildcard core/sql*.h) core/ast.h core/buf.h core/err.h
+FUZZ_AVRO_SRC := tests/fuzz/fuzz_avro.c $(wildcard core/avro_*.c) core/buf.c core/err.c \
+                 core/framing.c core/value.c
+FUZZ_AVRO_HDR := core/avro.h core/buf.h core/err.h core/framing.h core/value.h
 
 .PHONY: fuzz
-fuzz: $(FUZZ_DIR)/fuzz_sql
+fuzz: $(FUZZ_DIR)/fuzz_sql $(FUZZ_DIR)/fuzz_avro
 	@mkdir -p $(FUZZ_DIR)/corpus
 	@cp tests/fuzz/corpus/sql/* $(FUZZ_DIR)/corpus/
 	@echo "  FUZZ  $< for $(FUZZ_SECONDS) s"
 	$(Q)$< -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=8192 -print_final_stats=1 \
 	    -dict=tests/fuzz/sql.dict -artifact_prefix=$(FUZZ_DIR)/ $(FUZZ_DIR)/corpus
+	@mkdir -p $(FUZZ_DIR)/corpus-avro
+	@cp tests/fuzz/corpus/avro/* $(FUZZ_DIR)/corpus-avro/
+	@echo "  FUZZ  $(FUZZ_DIR)/fuzz_avro for $(FUZZ_SECONDS) s"
+	$(Q)$(FUZZ_DIR)/fuzz_avro -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=4096 \
+	    -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/avro- $(FUZZ_DIR)/corpus-avro
 
 $(FUZZ_DIR)/fuzz_sql: $(FUZZ_SRC) $(FUZZ_HDR)
 	@mkdir -p $(@D)
@@ -146,6 +155,17 @@ $(FUZZ_DIR)/fuzz_sql: $(FUZZ_SRC) $(FUZZ_HDR)
 	$(Q)$(FUZZ_CC) -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
 	    -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
 	    -fno-sanitize-recover=undefined -I. -o $@ $(FUZZ_SRC) -lm || \
+	    { echo "make fuzz: $(FUZZ_CC) could not build with libFuzzer; on Debian 12 install" \
+	        "clang and libclang-rt-14-dev"; exit 1; }
+
+# A failing input is saved as build/fuzz/avro-crash-* (or avro-leak-*, avro-timeout-*).
+$(FUZZ_DIR)/fuzz_avro: $(FUZZ_AVRO_SRC) $(FUZZ_AVRO_HDR)
+	@mkdir -p $(@D)
+	@echo "  CC    $@"
+	$(Q)$(FUZZ_CC) -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
+	    -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=undefined -I. $(shell pkg-config --cflags jansson) -o $@ \
+	    $(FUZZ_AVRO_SRC) $(shell pkg-config --libs jansson) -lm || \
 	    { echo "make fuzz: $(FUZZ_CC) could not build with libFuzzer; on Debian 12 install" \
 	        "clang and libclang-rt-14-dev"; exit 1; }
 

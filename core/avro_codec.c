@@ -5,8 +5,16 @@
  * both accept exactly the same bytes.
  *
  * Every read is bounded by the bytes left; every length, block count and
- * nesting level by the limits. Errors name the field path ("$.tags[3]") and
- * the byte offset where the offending item starts.
+ * nesting level by the limits (NULL limits: bwm_avro_default_limits). The
+ * recursion is one frame per level of nesting, so al_max_depth also bounds
+ * the stack; functions with large buffers stay out of those frames
+ * (noinline). Errors name the field path ("$.tags[3]") and the byte offset
+ * where the offending item starts.
+ *
+ * Reading accepts what Avro lets writers vary: varints with redundant
+ * continuation bytes, blocks with negative counts (whose byte size must
+ * then match the items), any bit pattern of a float. A string's bytes are
+ * not required to be UTF-8 (the check would cost every record a pass).
  *
  * Rendering choices (see avro.h for the two modes):
  * - Strings are UTF-8. Valid UTF-8 passes through; an invalid sequence
@@ -102,40 +110,65 @@ static int is_ident(const char *s, size_t n)
     return 1;
 }
 
-/* "$", then ".field", "[3]", ".key" or ["odd key"] for each step down. */
-static void path_put(const seg_t *g, char *out, size_t size, size_t *len)
+/* Steps and characters of a path shown in messages: the rest, nearest the root, is "...". */
+#define PATH_STEPS 40
+#define PATH_CHARS 200
+
+/* The path from the root to g: "$", then ".field", "[3]", ".key" or ["odd key"] per step. */
+static void path_put(const seg_t *g, char *out, size_t size)
 {
-    size_t i;
+    const seg_t *steps[PATH_STEPS] = {NULL};
+    char full[1024];
+    int elided = 0;
+    size_t n = 0, len = 0, i, k;
 
-    if (!g) {
-        sput(out, size, len, "$");
-        return;
+    for (; g; g = g->g_up) {
+        if (n == PATH_STEPS) {
+            elided = 1;
+            break;
+        }
+        steps[n++] = g;
     }
-    path_put(g->g_up, out, size, len);
-    switch (g->g_kind) {
-        case SEG_FIELD:
-            sput(out, size, len, ".%s", g->g_name);
-            break;
-        case SEG_INDEX:
-            sput(out, size, len, "[%zu]", g->g_index);
-            break;
-        case SEG_KEY:
-            if (is_ident(g->g_name, g->g_len)) {
-                sput(out, size, len, ".%.*s", (int)g->g_len, g->g_name);
+    full[0] = '\0';
+    sput(full, sizeof(full), &len, elided ? "$..." : "$");
+    for (i = n; i-- > 0;) {
+        g = steps[i];
+        switch (g->g_kind) {
+            case SEG_FIELD:
+                sput(full, sizeof(full), &len, ".%s", g->g_name);
                 break;
-            }
-            sput(out, size, len, "[\"");
-            for (i = 0; i < g->g_len && i < 40; i++) {
-                unsigned char c = (unsigned char)g->g_name[i];
-
-                if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
-                    sput(out, size, len, "\\x%02x", c);
-                } else {
-                    sput(out, size, len, "%c", c);
+            case SEG_INDEX:
+                sput(full, sizeof(full), &len, "[%zu]", g->g_index);
+                break;
+            case SEG_KEY:
+                if (is_ident(g->g_name, g->g_len)) {
+                    sput(full, sizeof(full), &len, ".%.*s", (int)g->g_len, g->g_name);
+                    break;
                 }
-            }
-            sput(out, size, len, "%s\"]", i < g->g_len ? "..." : "");
-            break;
+                sput(full, sizeof(full), &len, "[\"");
+                for (k = 0; k < g->g_len && k < 40; k++) {
+                    unsigned char c = (unsigned char)g->g_name[k];
+
+                    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+                        sput(full, sizeof(full), &len, "\\x%02x", c);
+                    } else {
+                        sput(full, sizeof(full), &len, "%c", c);
+                    }
+                }
+                sput(full, sizeof(full), &len, "%s\"]", k < g->g_len ? "..." : "");
+                break;
+        }
+    }
+    if (len > PATH_CHARS) {
+        /* keep the end, nearest the error, from a step on */
+        const char *tail = full + len - (PATH_CHARS - 4);
+
+        while (*tail && *tail != '.' && *tail != '[') {
+            tail++;
+        }
+        snprintf(out, size, "$...%s", tail);
+    } else {
+        snprintf(out, size, "%s", full);
     }
 }
 
@@ -146,7 +179,6 @@ static int rfail(rd_t *r, const seg_t *at, bwm_err_t err, const uint8_t *where, 
                  ...)
 {
     char path[256], msg[256];
-    size_t plen = 0;
     va_list ap;
 
     if (r->r_err != BWM_OK) {
@@ -154,7 +186,7 @@ static int rfail(rd_t *r, const seg_t *at, bwm_err_t err, const uint8_t *where, 
     }
     r->r_err = err;
     if (r->r_errstr && r->r_errstr_size) {
-        path_put(at, path, sizeof(path), &plen);
+        path_put(at, path, sizeof(path));
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
@@ -472,7 +504,8 @@ static void put_timestamp(bwm_buf_t *b, int64_t v, int64_t per_sec, int utc)
  * Exact decimal text of a two's-complement big-endian unscaled integer with
  * scale digits after the point, in a JSON string. 0 when it is too long.
  */
-static int put_decimal(bwm_buf_t *b, const uint8_t *p, size_t n, int scale)
+static __attribute__((noinline)) int put_decimal(bwm_buf_t *b, const uint8_t *p, size_t n,
+                                                 int scale)
 {
     uint32_t w[DECIMAL_MAX_BYTES / 4 + 1];
     char digits[DECIMAL_MAX_BYTES * 5 / 2 + 16];

@@ -15,15 +15,20 @@
  * - bytes and fixed: strings of code points 0 to 255, one per byte.
  * - decimal (bytes or fixed): a JSON number, or decimal text
  *   ("-12.30", "1.5e3") scaled exactly; more fractional digits than the
- *   scale, or more digits than the precision, is an error. A string that is
- *   not decimal text within the scale and precision is read as Avro's form
- *   for bytes, so a bytes value that happens to spell such a number (say
- *   "12") is taken as the number.
- * - uuid: the 8-4-4-4-12 hex form.
+ *   scale, or more digits than the precision, is an error. Any other string
+ *   is Avro's form for bytes. So unscaled bytes whose code points happen to
+ *   spell a number (say "12") are taken as that number: Avro's JSON of such
+ *   a decimal does not encode back to the same bytes.
+ * - uuid: the 8-4-4-4-12 hex form (bwm_avro_to_json() renders any string
+ *   the bytes hold, so the JSON of a malformed uuid does not encode back).
  * - unions: null, {"<branch name>": value} with the full name of a named
- *   branch (or its name without namespace when no other branch shares it),
- *   or a bare value when exactly one branch can take it; several is an
- *   error that asks for the wrapped form.
+ *   branch (or its name without namespace when no other branch shares it)
+ *   or the base type of a logical one, or a bare value when exactly one
+ *   branch can take it, judged by the value itself and not what it holds:
+ *   its JSON type, an int's range, a fixed's size, an enum's symbols, a
+ *   uuid's or a date's form, a record's fields (all known, and all present
+ *   that have no default). Several is an error that asks for the wrapped
+ *   form: 5 for ["int", "long"], "A" for a string and an enum with A.
  * - records: an object with the fields by name; a missing field takes its
  *   default (in the type of the first branch of a union, throughout the
  *   default value, as the spec says); unknown fields are an error.
@@ -38,6 +43,11 @@
 #include <string.h>
 
 #include "value.h"
+
+/*
+ * The encoder recurses once per level of nesting; functions with large
+ * buffers (decimals, messages) are kept out of its frames with noinline.
+ */
 
 /* Most digits of a decimal's unscaled value (the schema parser accepts precision up to 1000). */
 #define DECIMAL_MAX_DIGITS 1000
@@ -128,29 +138,57 @@ static void sput_quoted(char *out, size_t size, size_t *len, const char *s, size
     }
 }
 
-static void path_put(const seg_t *g, char *out, size_t size, size_t *len)
+/* Steps and characters of a path shown in messages: the rest, nearest the root, is "...". */
+#define PATH_STEPS 40
+#define PATH_CHARS 200
+
+/* The path from the root to g: "$", then ".field", "[3]", ".key" or ["odd key"] per step. */
+static void path_put(const seg_t *g, char *out, size_t size)
 {
-    if (!g) {
-        sput(out, size, len, "$");
-        return;
+    const seg_t *steps[PATH_STEPS] = {NULL};
+    char full[1024];
+    int elided = 0;
+    size_t n = 0, len = 0, i;
+
+    for (; g; g = g->g_up) {
+        if (n == PATH_STEPS) {
+            elided = 1;
+            break;
+        }
+        steps[n++] = g;
     }
-    path_put(g->g_up, out, size, len);
-    switch (g->g_kind) {
-        case SEG_FIELD:
-            sput(out, size, len, ".%s", g->g_name);
-            break;
-        case SEG_INDEX:
-            sput(out, size, len, "[%zu]", g->g_index);
-            break;
-        case SEG_KEY:
-            if (is_ident(g->g_name, g->g_len)) {
-                sput(out, size, len, ".%.*s", (int)g->g_len, g->g_name);
-            } else {
-                sput(out, size, len, "[\"");
-                sput_quoted(out, size, len, g->g_name, g->g_len, 40);
-                sput(out, size, len, "\"]");
-            }
-            break;
+    full[0] = '\0';
+    sput(full, sizeof(full), &len, elided ? "$..." : "$");
+    for (i = n; i-- > 0;) {
+        g = steps[i];
+        switch (g->g_kind) {
+            case SEG_FIELD:
+                sput(full, sizeof(full), &len, ".%s", g->g_name);
+                break;
+            case SEG_INDEX:
+                sput(full, sizeof(full), &len, "[%zu]", g->g_index);
+                break;
+            case SEG_KEY:
+                if (is_ident(g->g_name, g->g_len)) {
+                    sput(full, sizeof(full), &len, ".%.*s", (int)g->g_len, g->g_name);
+                    break;
+                }
+                sput(full, sizeof(full), &len, "[\"");
+                sput_quoted(full, sizeof(full), &len, g->g_name, g->g_len, 40);
+                sput(full, sizeof(full), &len, "\"]");
+                break;
+        }
+    }
+    if (len > PATH_CHARS) {
+        /* keep the end, nearest the error, from a step on */
+        const char *tail = full + len - (PATH_CHARS - 4);
+
+        while (*tail && *tail != '.' && *tail != '[') {
+            tail++;
+        }
+        snprintf(out, size, "$...%s", tail);
+    } else {
+        snprintf(out, size, "%s", full);
     }
 }
 
@@ -198,7 +236,6 @@ static int wfail(wr_t *w, const seg_t *at, bwm_err_t err, const char *fmt, ...)
 static int wfail(wr_t *w, const seg_t *at, bwm_err_t err, const char *fmt, ...)
 {
     char path[256], msg[512];
-    size_t plen = 0;
     va_list ap;
 
     if (w->w_err != BWM_OK) {
@@ -206,7 +243,7 @@ static int wfail(wr_t *w, const seg_t *at, bwm_err_t err, const char *fmt, ...)
     }
     w->w_err = err;
     if (w->w_errstr && w->w_errstr_size) {
-        path_put(at, path, sizeof(path), &plen);
+        path_put(at, path, sizeof(path));
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
@@ -745,7 +782,7 @@ static int record_fits(const bwm_avro_node_t *n, const json_t *v)
 }
 
 /* Whether v can be a value of n (no union), looking at v itself and not inside it. */
-static int fits(const bwm_avro_node_t *n, const json_t *v)
+static __attribute__((noinline)) int fits(const bwm_avro_node_t *n, const json_t *v)
 {
     int64_t i;
     double d;
@@ -924,11 +961,40 @@ static int bytes_limit(wr_t *w, const seg_t *at, size_t len)
     return 0;
 }
 
+/* Why no single branch of union n takes v: none does, or nfit do. */
+static __attribute__((noinline)) int union_error(wr_t *w, const bwm_avro_node_t *n, const json_t *v,
+                                                 const seg_t *at, size_t nfit)
+{
+    char list[256], g[96], tmp[96];
+    size_t i, len = 0, k = 0;
+
+    got(v, g, sizeof(g));
+    if (nfit > 1) {
+        for (i = 0; i < n->an_nbranches; i++) {
+            if (fits(n->an_branches[i], v)) {
+                sput(list, sizeof(list), &len, "%s%s", k++ ? ", " : "",
+                     branch_name(n->an_branches[i]));
+            }
+        }
+        return wfail(w, at, BWM_ERR_TYPE,
+                     "%s fits more than one branch of the union (%s); write it as "
+                     "{\"<branch>\": value}",
+                     g, list);
+    }
+    for (i = 0; i < n->an_nbranches; i++) {
+        sput(list, sizeof(list), &len, "%s%s",
+             i == 0                     ? ""
+             : i + 1 == n->an_nbranches ? " or "
+                                        : ", ",
+             expected(n->an_branches[i], tmp, sizeof(tmp)));
+    }
+    return wfail(w, at, BWM_ERR_TYPE, "expected %s, got %s", list, g);
+}
+
 static int enc_union(wr_t *w, const bwm_avro_node_t *n, const json_t *v, const seg_t *at,
                      size_t depth, int dflt)
 {
-    char list[256], g[96], tmp[96];
-    size_t i, len = 0, nfit = 0;
+    size_t i, nfit = 0;
     int pick = -1;
 
     if (deeper(w, at, depth)) {
@@ -949,47 +1015,25 @@ static int enc_union(wr_t *w, const bwm_avro_node_t *n, const json_t *v, const s
     }
     for (i = 0; i < n->an_nbranches; i++) {
         if (fits(n->an_branches[i], v)) {
-            sput(list, sizeof(list), &len, "%s%s", nfit ? ", " : "",
-                 branch_name(n->an_branches[i]));
             pick = (int)i;
             nfit++;
         }
     }
-    if (nfit == 1) {
-        put_long(w->w_out, pick);
-        return enc(w, n->an_branches[pick], v, at, depth + 1, 0);
+    if (nfit != 1) {
+        return union_error(w, n, v, at, nfit);
     }
-    got(v, g, sizeof(g));
-    if (nfit > 1) {
-        return wfail(w, at, BWM_ERR_TYPE,
-                     "%s fits more than one branch of the union (%s); write it as "
-                     "{\"<branch>\": value}",
-                     g, list);
-    }
-    len = 0;
-    for (i = 0; i < n->an_nbranches; i++) {
-        sput(list, sizeof(list), &len, "%s%s",
-             i == 0                     ? ""
-             : i + 1 == n->an_nbranches ? " or "
-                                        : ", ",
-             expected(n->an_branches[i], tmp, sizeof(tmp)));
-    }
-    return wfail(w, at, BWM_ERR_TYPE, "expected %s, got %s", list, g);
+    put_long(w->w_out, pick);
+    return enc(w, n->an_branches[pick], v, at, depth + 1, 0);
 }
 
-static int enc_record(wr_t *w, const bwm_avro_node_t *n, const json_t *v, const seg_t *at,
-                      size_t depth, int dflt)
+/* The fields of v that record n does not have, or 0. */
+static __attribute__((noinline)) int unknown_fields(wr_t *w, const bwm_avro_node_t *n,
+                                                    const json_t *v, const seg_t *at)
 {
-    char tmp[96], unknown[256];
-    size_t i, len = 0, nunknown = 0;
+    char unknown[256];
+    size_t len = 0, nunknown = 0;
     void *it;
 
-    if (deeper(w, at, depth)) {
-        return -1;
-    }
-    if (!json_is_object(v)) {
-        return wrong(w, at, expected(n, tmp, sizeof(tmp)), v);
-    }
     for (it = json_object_iter((json_t *)v); it; it = json_object_iter_next((json_t *)v, it)) {
         const char *key = json_object_iter_key(it);
         size_t klen = json_object_iter_key_len(it);
@@ -1008,6 +1052,31 @@ static int enc_record(wr_t *w, const bwm_avro_node_t *n, const json_t *v, const 
     if (nunknown) {
         return wfail(w, at, BWM_ERR_TYPE, "unknown field%s %s in record %s",
                      nunknown > 1 ? "s" : "", unknown, short_name(n->an_name));
+    }
+    return 0;
+}
+
+static __attribute__((noinline)) int wrong_type(wr_t *w, const seg_t *at, const bwm_avro_node_t *n,
+                                                const json_t *v)
+{
+    char tmp[96];
+
+    return wrong(w, at, expected(n, tmp, sizeof(tmp)), v);
+}
+
+static int enc_record(wr_t *w, const bwm_avro_node_t *n, const json_t *v, const seg_t *at,
+                      size_t depth, int dflt)
+{
+    size_t i;
+
+    if (deeper(w, at, depth)) {
+        return -1;
+    }
+    if (!json_is_object(v)) {
+        return wrong_type(w, at, n, v);
+    }
+    if (unknown_fields(w, n, v, at)) {
+        return -1;
     }
     for (i = 0; i < n->an_nfields; i++) {
         const bwm_avro_field_t *f = &n->an_fields[i];
@@ -1088,7 +1157,8 @@ static int enc_blocks(wr_t *w, const bwm_avro_node_t *n, const json_t *v, const 
     return 0;
 }
 
-static int enc_blob(wr_t *w, const bwm_avro_node_t *n, const json_t *v, const seg_t *at)
+static __attribute__((noinline)) int enc_blob(wr_t *w, const bwm_avro_node_t *n, const json_t *v,
+                                              const seg_t *at)
 {
     char tmp[96], g[96];
     int fixed = n->an_type == BWM_AVRO_FIXED;
@@ -1147,7 +1217,8 @@ static int enc_blob(wr_t *w, const bwm_avro_node_t *n, const json_t *v, const se
     return 0;
 }
 
-static int enc_long(wr_t *w, const bwm_avro_node_t *n, const json_t *v, const seg_t *at)
+static __attribute__((noinline)) int enc_long(wr_t *w, const bwm_avro_node_t *n, const json_t *v,
+                                              const seg_t *at)
 {
     char g[96];
     int64_t i;
@@ -1173,14 +1244,93 @@ static int enc_long(wr_t *w, const bwm_avro_node_t *n, const json_t *v, const se
     return 0;
 }
 
+/* "<value> <why>" for a value that has the right JSON type but not a fitting value. */
+static __attribute__((noinline)) int bad_value(wr_t *w, const seg_t *at, const json_t *v,
+                                               const char *why)
+{
+    char g[96];
+
+    got(v, g, sizeof(g));
+    return wfail(w, at, BWM_ERR_TYPE, "%s %s", g, why);
+}
+
+static __attribute__((noinline)) int enc_number(wr_t *w, const bwm_avro_node_t *n, const json_t *v,
+                                                const seg_t *at)
+{
+    double d;
+
+    if (!as_double(v, &d)) {
+        return wrong(w, at, "a number", v);
+    }
+    if (n->an_type == BWM_AVRO_DOUBLE) {
+        uint64_t u;
+
+        memcpy(&u, &d, sizeof(u));
+        put_le(w->w_out, u, 8);
+    } else {
+        float f;
+        uint32_t u;
+
+        /* 0x1.ffffffp127 and beyond round to infinity */
+        if (isfinite(d) && fabs(d) >= 0x1.ffffffp127) {
+            return bad_value(w, at, v, "is out of range for a float");
+        }
+        f = (float)d;
+        memcpy(&u, &f, sizeof(u));
+        put_le(w->w_out, u, 4);
+    }
+    return 0;
+}
+
+static __attribute__((noinline)) int enc_string(wr_t *w, const bwm_avro_node_t *n, const json_t *v,
+                                                const seg_t *at)
+{
+    size_t len;
+
+    if (!json_is_string(v)) {
+        return wrong_type(w, at, n, v);
+    }
+    len = json_string_length(v);
+    if (n->an_logical == BWM_LOGICAL_UUID && !uuid_ok(json_string_value(v), len)) {
+        return bad_value(w, at, v, "is not a uuid (8-4-4-4-12 hex digits)");
+    }
+    if (bytes_limit(w, at, len)) {
+        return -1;
+    }
+    put_long(w->w_out, (int64_t)len);
+    bwm_buf_put(w->w_out, json_string_value(v), len);
+    return 0;
+}
+
+static __attribute__((noinline)) int enc_enum(wr_t *w, const bwm_avro_node_t *n, const json_t *v,
+                                              const seg_t *at)
+{
+    char syms[256], g[96];
+    int sym = symbol_index(n, v);
+    size_t i, len = 0;
+
+    if (sym >= 0) {
+        put_long(w->w_out, sym);
+        return 0;
+    }
+    if (!json_is_string(v)) {
+        return wrong_type(w, at, n, v);
+    }
+    for (i = 0; i < n->an_nsymbols; i++) {
+        sput(syms, sizeof(syms), &len, "%s%s", i ? ", " : "", n->an_symbols[i]);
+    }
+    if (len + 1 >= sizeof(syms)) {
+        memcpy(syms + sizeof(syms) - 4, "...", 4);
+    }
+    got(v, g, sizeof(g));
+    g[0] = g[strlen(g) - 1] = '\'';
+    return wfail(w, at, BWM_ERR_TYPE, "%s is not a symbol of %s (%s)", g, short_name(n->an_name),
+                 syms);
+}
+
 static int enc(wr_t *w, const bwm_avro_node_t *n, const json_t *v, const seg_t *at, size_t depth,
                int dflt)
 {
-    char tmp[96], syms[256], g[96];
-    double d;
-    size_t i, len;
-    int sym;
-
     switch (n->an_type) {
         case BWM_AVRO_NULL:
             return json_is_null(v) ? 0 : wrong(w, at, "null", v);
@@ -1195,66 +1345,14 @@ static int enc(wr_t *w, const bwm_avro_node_t *n, const json_t *v, const seg_t *
             return enc_long(w, n, v, at);
         case BWM_AVRO_FLOAT:
         case BWM_AVRO_DOUBLE:
-            if (!as_double(v, &d)) {
-                return wrong(w, at, "a number", v);
-            }
-            if (n->an_type == BWM_AVRO_DOUBLE) {
-                uint64_t u;
-
-                memcpy(&u, &d, sizeof(u));
-                put_le(w->w_out, u, 8);
-            } else {
-                float f;
-                uint32_t u;
-
-                /* 0x1.ffffffp127 and beyond round to infinity */
-                if (isfinite(d) && fabs(d) >= 0x1.ffffffp127) {
-                    got(v, g, sizeof(g));
-                    return wfail(w, at, BWM_ERR_TYPE, "%s is out of range for a float", g);
-                }
-                f = (float)d;
-                memcpy(&u, &f, sizeof(u));
-                put_le(w->w_out, u, 4);
-            }
-            return 0;
+            return enc_number(w, n, v, at);
         case BWM_AVRO_STRING:
-            if (!json_is_string(v)) {
-                return wrong(w, at, expected(n, tmp, sizeof(tmp)), v);
-            }
-            len = json_string_length(v);
-            if (n->an_logical == BWM_LOGICAL_UUID && !uuid_ok(json_string_value(v), len)) {
-                got(v, g, sizeof(g));
-                return wfail(w, at, BWM_ERR_TYPE, "%s is not a uuid (8-4-4-4-12 hex digits)", g);
-            }
-            if (bytes_limit(w, at, len)) {
-                return -1;
-            }
-            put_long(w->w_out, (int64_t)len);
-            bwm_buf_put(w->w_out, json_string_value(v), len);
-            return 0;
+            return enc_string(w, n, v, at);
         case BWM_AVRO_BYTES:
         case BWM_AVRO_FIXED:
             return enc_blob(w, n, v, at);
         case BWM_AVRO_ENUM:
-            sym = symbol_index(n, v);
-            if (sym >= 0) {
-                put_long(w->w_out, sym);
-                return 0;
-            }
-            if (!json_is_string(v)) {
-                return wrong(w, at, expected(n, tmp, sizeof(tmp)), v);
-            }
-            len = 0;
-            for (i = 0; i < n->an_nsymbols; i++) {
-                sput(syms, sizeof(syms), &len, "%s%s", i ? ", " : "", n->an_symbols[i]);
-            }
-            if (len + 1 >= sizeof(syms)) {
-                memcpy(syms + sizeof(syms) - 4, "...", 4);
-            }
-            got(v, g, sizeof(g));
-            g[0] = g[strlen(g) - 1] = '\'';
-            return wfail(w, at, BWM_ERR_TYPE, "%s is not a symbol of %s (%s)", g,
-                         short_name(n->an_name), syms);
+            return enc_enum(w, n, v, at);
         case BWM_AVRO_UNION:
             return enc_union(w, n, v, at, depth, dflt);
         case BWM_AVRO_RECORD:

@@ -151,6 +151,12 @@ static int primitive(const char *name, bwm_avro_type_t *t)
     return 0;
 }
 
+/* A JSON string without NUL: "\u0000" is allowed in defaults, but never in a name. */
+static int is_text(const json_t *j)
+{
+    return json_is_string(j) && strlen(json_string_value(j)) == json_string_length(j);
+}
+
 /* [A-Za-z_][A-Za-z0-9_]* */
 static int valid_name(const char *s)
 {
@@ -247,12 +253,12 @@ static char *name_node(parser_t *p, bwm_avro_node_t *n, json_t *j, const char *n
     size_t i;
     char *child_ns;
 
-    if (!json_is_string(jn)) {
+    if (!is_text(jn)) {
         fail(p, "%s: a %s needs a \"name\"", where, bwm_avro_type_name(n->an_type));
         return NULL;
     }
     name = json_string_value(jn);
-    if (json_is_string(jns)) {
+    if (is_text(jns)) {
         space = json_string_value(jns);
     }
     n->an_name = full_name(name, space);
@@ -369,7 +375,7 @@ static bwm_avro_node_t *parse_record(parser_t *p, json_t *j, const char *ns, con
         json_t *fal = json_object_get(f, "aliases"), *a;
         size_t ai;
 
-        if (!json_is_string(fn) || !valid_name(json_string_value(fn))) {
+        if (!is_text(fn) || !valid_name(json_string_value(fn))) {
             fail(p, "%s: field %zu of record %s needs a valid \"name\"", where, i + 1, n->an_name);
             break;
         }
@@ -438,7 +444,7 @@ static bwm_avro_node_t *parse_enum(parser_t *p, json_t *j, const char *ns, const
     }
     json_array_foreach(syms, i, sym)
     {
-        if (!json_is_string(sym) || !valid_name(json_string_value(sym))) {
+        if (!is_text(sym) || !valid_name(json_string_value(sym))) {
             fail(p, "%s: enum %s has an invalid symbol", where, n->an_name);
             return NULL;
         }
@@ -456,7 +462,7 @@ static bwm_avro_node_t *parse_enum(parser_t *p, json_t *j, const char *ns, const
         }
     }
     if (dflt) {
-        for (k = 0; json_is_string(dflt) && k < n->an_nsymbols; k++) {
+        for (k = 0; is_text(dflt) && k < n->an_nsymbols; k++) {
             if (strcmp(n->an_symbols[k], json_string_value(dflt)) == 0) {
                 n->an_enum_default = (int)k;
             }
@@ -481,7 +487,7 @@ static bwm_avro_node_t *parse_object(parser_t *p, json_t *j, const char *ns, con
         fail(p, "%s: a schema object needs \"type\"", where);
         return NULL;
     }
-    if (!json_is_string(jt)) {
+    if (!is_text(jt)) {
         /* {"type": {...}} or {"type": [...]}: the type is the nested schema. */
         return parse(p, jt, ns, where, depth + 1);
     }
@@ -549,7 +555,7 @@ static bwm_avro_node_t *parse(parser_t *p, json_t *j, const char *ns, const char
         fail(p, "%s: the schema is nested deeper than %d levels", where, SCHEMA_MAX_DEPTH);
         return NULL;
     }
-    if (json_is_string(j)) {
+    if (is_text(j)) {
         const char *t = json_string_value(j);
         char *full;
 
@@ -619,7 +625,7 @@ bwm_avro_schema_t *bwm_avro_schema_parse(const char *json, size_t len, char *err
         bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
         return NULL;
     }
-    p.p_schema->s_doc = json_loadb(json, len, JSON_DECODE_ANY, &jerr);
+    p.p_schema->s_doc = json_loadb(json, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
     if (!p.p_schema->s_doc) {
         bwm_err_set(BWM_ERR_SCHEMA, errstr, errstr_size, "schema is not JSON: %s (line %d)",
                     jerr.text, jerr.line);

@@ -23,9 +23,9 @@
 
 /* One field the query reads, typed as the reader (the job) expects it. */
 typedef struct bwm_slot_spec {
-    const char *ss_name;    /* "a.b.c", for messages */
-    const char **ss_path;   /* the reader's names along the path: "a", "b", "c" */
-    size_t ss_depth;        /* 1 for a top-level field */
+    const char *ss_name;  /* "a.b.c", for messages */
+    const char **ss_path; /* the reader's names along the path: "a", "b", "c" */
+    size_t ss_depth;      /* 1 for a top-level field */
     bwm_type_t ss_type;
     int ss_nullable;        /* the reader accepts null (some level is a nullable union) */
     int ss_has_default;     /* the reader field has a default, so a writer may omit it */

@@ -13,17 +13,17 @@
 typedef struct bwm_schema bwm_schema_t;
 
 typedef struct bwm_field_info {
-    int fi_index;                    /* position in its record */
-    const char *fi_name;             /* owned by the schema */
+    int fi_index;        /* position in its record */
+    const char *fi_name; /* owned by the schema */
     const bwm_avro_field_t *fi_field;
-    const bwm_avro_node_t *fi_node;  /* the value's type: the non-null branch of a union */
-    bwm_avro_type_t fi_avro;         /* fi_node's type; BWM_AVRO_UNION for several non-null */
-    bwm_type_t fi_type;              /* what the engine sees; BWM_T_NULL when not a scalar */
-    int fi_union;                    /* declared as a union */
-    int fi_null_branch;              /* branch index of "null" in the union, or -1 */
-    int fi_value_branch;             /* branch index of the value type, or -1 */
-    const char *fi_logical;          /* "timestamp-millis", ... or NULL */
-    int fi_has_default;              /* the field declares a default */
+    const bwm_avro_node_t *fi_node; /* the value's type: the non-null branch of a union */
+    bwm_avro_type_t fi_avro;        /* fi_node's type; BWM_AVRO_UNION for several non-null */
+    bwm_type_t fi_type;             /* what the engine sees; BWM_T_NULL when not a scalar */
+    int fi_union;                   /* declared as a union */
+    int fi_null_branch;             /* branch index of "null" in the union, or -1 */
+    int fi_value_branch;            /* branch index of the value type, or -1 */
+    const char *fi_logical;         /* "timestamp-millis", ... or NULL */
+    int fi_has_default;             /* the field declares a default */
 } bwm_field_info_t;
 
 /*
