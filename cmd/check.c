@@ -51,25 +51,22 @@ int bwm_cmd_check(int argc, char **argv)
     bwm_buf_t b;
     json_t *schema;
     char *dir = NULL, *pretty, errstr[1024];
-    int c, status = BWM_EXIT_USAGE;
+    int c, k, status = BWM_EXIT_USAGE;
 
     while ((c = getopt_long(argc, argv, "c:X:h", opts, NULL)) != -1) {
         switch (c) {
-            case 'c':
-                path = optarg;
-                break;
-            case 'X':
-                if (bwm_cli_xs_add(&xs, optarg) != BWM_OK) {
-                    fprintf(stderr, "bwm check: too many -X flags\n");
-                    return BWM_EXIT_USAGE;
-                }
-                break;
             case 'h':
                 check_usage(stdout);
                 return BWM_EXIT_OK;
             default:
-                check_usage(stderr);
-                return BWM_EXIT_USAGE;
+                k = bwm_cli_common_opt(&xs, &path, c, optarg, "check");
+                if (k <= 0) {
+                    if (k == 0) {
+                        check_usage(stderr);
+                    }
+                    return BWM_EXIT_USAGE;
+                }
+                break;
         }
     }
     if (!path || optind != argc) {

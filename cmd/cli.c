@@ -37,13 +37,42 @@ void bwm_cli_signals(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
-bwm_err_t bwm_cli_xs_add(bwm_cli_xs_t *xs, const char *arg)
+static int xs_add(bwm_cli_xs_t *xs, const char *arg, const char *cmd)
 {
     if (xs->n >= BWM_CLI_MAX_X) {
-        return BWM_ERR_LIMIT;
+        fprintf(stderr, "bwm %s: more than %d -X flags\n", cmd, BWM_CLI_MAX_X);
+        return -1;
     }
     xs->x[xs->n++] = arg;
-    return BWM_OK;
+    return 1;
+}
+
+static int xs_short(bwm_cli_xs_t *xs, char *out, size_t size, const char *key, const char *arg,
+                    const char *cmd)
+{
+    if ((size_t)snprintf(out, size, "%s=%s", key, arg) >= size) {
+        fprintf(stderr, "bwm %s: %s: value longer than %zu bytes\n", cmd, key,
+                size - strlen(key) - 2);
+        return -1;
+    }
+    return xs_add(xs, out, cmd);
+}
+
+int bwm_cli_common_opt(bwm_cli_xs_t *xs, const char **path, int c, const char *arg, const char *cmd)
+{
+    switch (c) {
+        case 'c':
+            *path = arg;
+            return 1;
+        case 'X':
+            return xs_add(xs, arg, cmd);
+        case 'b':
+            return xs_short(xs, xs->xs_brokers, sizeof(xs->xs_brokers), "kafka.bootstrap.servers",
+                            arg, cmd);
+        case 'r':
+            return xs_short(xs, xs->xs_registry, sizeof(xs->xs_registry), "registry.url", arg, cmd);
+    }
+    return 0;
 }
 
 const bwm_conf_table_t *const *bwm_cli_tables(size_t *n)

@@ -33,10 +33,21 @@ void bwm_cli_signals(void);
 typedef struct bwm_cli_xs {
     const char *x[BWM_CLI_MAX_X];
     int n;
+    char xs_brokers[1024];  /* -b, as kafka.bootstrap.servers=... */
+    char xs_registry[1024]; /* -r, as registry.url=... */
 } bwm_cli_xs_t;
 
-/* Adds one -X argument; BWM_ERR_LIMIT when there are too many. */
-bwm_err_t bwm_cli_xs_add(bwm_cli_xs_t *xs, const char *arg);
+/*
+ * Takes an option every subcommand shares: -c FILE (into *path) and
+ * -X key=value, and -b BROKERS and -r URL, shorthands for
+ * -X kafka.bootstrap.servers=... and -X registry.url=... (a subcommand
+ * that has no use for them leaves them out of its getopt string).
+ * Returns 1 when c was one of them, 0 when it was not, -1 when it was but
+ * cannot be taken (the message, naming cmd, is printed: exit with
+ * BWM_EXIT_USAGE).
+ */
+int bwm_cli_common_opt(bwm_cli_xs_t *xs, const char **path, int c, const char *arg,
+                       const char *cmd);
 
 /*
  * Builds the configuration: path (may be NULL) first, then BWM_<KEY>

@@ -18,7 +18,7 @@
 #include "connectors/kafka/reader.h"
 #include "connectors/registry/registry.h"
 #include "core/avro.h"
-#include "core/avrojson.h"
+#include "core/json.h"
 #include "core/framing.h"
 
 /* Largest record value (after decompression) consume renders. */
@@ -135,7 +135,7 @@ static bwm_err_t render(consumer_t *c, const rd_kafka_message_t *m, bwm_buf_t *b
         bwm_buf_put_str(b, ts >= 0 ? num : "null");
         bwm_buf_put_str(b, ",\"key\":");
         if (m->key) {
-            bwm_json_put_string(b, m->key, m->key_len);
+            bwm_json_put_text(b, m->key, m->key_len);
         } else {
             bwm_buf_put_str(b, "null");
         }
@@ -201,8 +201,8 @@ int bwm_cmd_consume(int argc, char **argv)
     bwm_reader_t *rdr = NULL;
     consumer_t c;
     bwm_buf_t b;
-    char errstr[1024], brokers[1024], registry[1024], *end, *text = NULL;
-    int ch, follow = 0, status = BWM_EXIT_RUNTIME;
+    char errstr[1024], *end, *text = NULL;
+    int ch, k, follow = 0, status = BWM_EXIT_RUNTIME;
 
     memset(&c, 0, sizeof(c));
     c.c_mode = BWM_AVRO_JSON_READABLE;
@@ -246,29 +246,18 @@ int bwm_cmd_consume(int argc, char **argv)
             case 's':
                 schema_path = optarg;
                 break;
-            case 'b':
-                snprintf(brokers, sizeof(brokers), "kafka.bootstrap.servers=%s", optarg);
-                bwm_cli_xs_add(&xs, brokers);
-                break;
-            case 'r':
-                snprintf(registry, sizeof(registry), "registry.url=%s", optarg);
-                bwm_cli_xs_add(&xs, registry);
-                break;
-            case 'c':
-                path = optarg;
-                break;
-            case 'X':
-                if (bwm_cli_xs_add(&xs, optarg) != BWM_OK) {
-                    fprintf(stderr, "bwm consume: too many -X flags\n");
-                    return BWM_EXIT_USAGE;
-                }
-                break;
             case 'h':
                 consume_usage(stdout);
                 return BWM_EXIT_OK;
             default:
-                consume_usage(stderr);
-                return BWM_EXIT_USAGE;
+                k = bwm_cli_common_opt(&xs, &path, ch, optarg, "consume");
+                if (k <= 0) {
+                    if (k == 0) {
+                        consume_usage(stderr);
+                    }
+                    return BWM_EXIT_USAGE;
+                }
+                break;
         }
     }
     if (!topic || optind != argc) {

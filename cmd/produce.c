@@ -175,8 +175,8 @@ int bwm_cmd_produce(int argc, char **argv)
     bwm_avro_schema_t *model = NULL;
     source_t so;
     bwm_buf_t b;
-    char errstr[1024], subject[512], brokers[1024], registry[1024], *schema_text = NULL;
-    int c, nparts, raw = 0, tty = bwm_cli_tty(), status = BWM_EXIT_RUNTIME, r = 0;
+    char errstr[1024], subject[512], *schema_text = NULL;
+    int c, k, nparts, raw = 0, tty = bwm_cli_tty(), status = BWM_EXIT_RUNTIME, r = 0;
     int32_t id = 0;
     size_t keylen;
     double secs;
@@ -212,29 +212,18 @@ int bwm_cmd_produce(int argc, char **argv)
             case 'L':
                 max_line = parse_count(optarg);
                 break;
-            case 'b':
-                snprintf(brokers, sizeof(brokers), "kafka.bootstrap.servers=%s", optarg);
-                bwm_cli_xs_add(&xs, brokers);
-                break;
-            case 'r':
-                snprintf(registry, sizeof(registry), "registry.url=%s", optarg);
-                bwm_cli_xs_add(&xs, registry);
-                break;
-            case 'c':
-                path = optarg;
-                break;
-            case 'X':
-                if (bwm_cli_xs_add(&xs, optarg) != BWM_OK) {
-                    fprintf(stderr, "bwm produce: too many -X flags\n");
-                    return BWM_EXIT_USAGE;
-                }
-                break;
             case 'h':
                 produce_usage(stdout);
                 return BWM_EXIT_OK;
             default:
-                produce_usage(stderr);
-                return BWM_EXIT_USAGE;
+                k = bwm_cli_common_opt(&xs, &path, c, optarg, "produce");
+                if (k <= 0) {
+                    if (k == 0) {
+                        produce_usage(stderr);
+                    }
+                    return BWM_EXIT_USAGE;
+                }
+                break;
         }
     }
     if (!topic || (count < 0) == !schema_path || vehicles < 1 || vehicles > 10000000 || seed < 0 ||

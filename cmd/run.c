@@ -38,22 +38,13 @@ int bwm_cmd_run(int argc, char **argv)
     bwm_processor_t *proc = NULL;
     bwm_processor_stats_t st;
     char *dir = NULL, errstr[1024];
-    int c, exit_at_end = 0, status = BWM_EXIT_OK;
+    int c, k, exit_at_end = 0, status = BWM_EXIT_OK;
     long long t0;
     double secs;
     bwm_err_t err;
 
     while ((c = getopt_long(argc, argv, "c:X:h", opts, NULL)) != -1) {
         switch (c) {
-            case 'c':
-                path = optarg;
-                break;
-            case 'X':
-                if (bwm_cli_xs_add(&xs, optarg) != BWM_OK) {
-                    fprintf(stderr, "bwm run: too many -X flags\n");
-                    return BWM_EXIT_USAGE;
-                }
-                break;
             case 'e':
                 exit_at_end = 1;
                 break;
@@ -61,8 +52,14 @@ int bwm_cmd_run(int argc, char **argv)
                 run_usage(stdout);
                 return BWM_EXIT_OK;
             default:
-                run_usage(stderr);
-                return BWM_EXIT_USAGE;
+                k = bwm_cli_common_opt(&xs, &path, c, optarg, "run");
+                if (k <= 0) {
+                    if (k == 0) {
+                        run_usage(stderr);
+                    }
+                    return BWM_EXIT_USAGE;
+                }
+                break;
         }
     }
     if (!path || optind != argc) {

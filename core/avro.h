@@ -101,6 +101,9 @@ const bwm_avro_field_t *bwm_avro_field(const bwm_avro_node_t *rec, const char *n
 /* The spec's name of a type ("record", "long", ...). */
 const char *bwm_avro_type_name(bwm_avro_type_t t);
 
+/* Whether s is a valid Avro name (one part of a full name): [A-Za-z_][A-Za-z0-9_]*. */
+int bwm_avro_name_ok(const char *s);
+
 /*
  * Bounds on one datum, so no input can make a codec allocate, loop or
  * recurse without limit.

@@ -42,21 +42,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "value.h"
+#include "avro_path.h"
+#include "json.h"
 
 /* Most significant bytes of a decimal rendered as digits. */
 #define DECIMAL_MAX_BYTES 512
-
-/* One step of the path to the item being read, on the C stack of the walk. */
-typedef enum seg_kind { SEG_FIELD, SEG_INDEX, SEG_KEY } seg_kind_t;
-
-typedef struct seg {
-    const struct seg *g_up;
-    seg_kind_t g_kind;
-    const char *g_name; /* field name, or map key (not NUL-terminated) */
-    size_t g_len;
-    size_t g_index;
-} seg_t;
 
 typedef struct rd {
     const uint8_t *r_base;
@@ -72,111 +62,11 @@ typedef struct rd {
 } rd_t;
 
 /* Appends to a fixed buffer, truncating. */
-static void sput(char *out, size_t size, size_t *len, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+static int rfail(rd_t *r, const bwm_avro_seg_t *at, bwm_err_t err, const uint8_t *where,
+                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-static void sput(char *out, size_t size, size_t *len, const char *fmt, ...)
-{
-    va_list ap;
-    int k;
-
-    if (*len + 1 >= size) {
-        return;
-    }
-    va_start(ap, fmt);
-    k = vsnprintf(out + *len, size - *len, fmt, ap);
-    va_end(ap);
-    if (k > 0) {
-        *len += (size_t)k < size - *len ? (size_t)k : size - *len - 1;
-    }
-}
-
-static int is_ident(const char *s, size_t n)
-{
-    size_t i;
-
-    if (n == 0 || n > 64 ||
-        !((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z') || s[0] == '_')) {
-        return 0;
-    }
-    for (i = 1; i < n; i++) {
-        char c = s[i];
-
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '_')) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
-/* Steps and characters of a path shown in messages: the rest, nearest the root, is "...". */
-#define PATH_STEPS 40
-#define PATH_CHARS 200
-
-/* The path from the root to g: "$", then ".field", "[3]", ".key" or ["odd key"] per step. */
-static void path_put(const seg_t *g, char *out, size_t size)
-{
-    const seg_t *steps[PATH_STEPS] = {NULL};
-    char full[1024];
-    int elided = 0;
-    size_t n = 0, len = 0, i, k;
-
-    for (; g; g = g->g_up) {
-        if (n == PATH_STEPS) {
-            elided = 1;
-            break;
-        }
-        steps[n++] = g;
-    }
-    full[0] = '\0';
-    sput(full, sizeof(full), &len, elided ? "$..." : "$");
-    for (i = n; i-- > 0;) {
-        g = steps[i];
-        switch (g->g_kind) {
-            case SEG_FIELD:
-                sput(full, sizeof(full), &len, ".%s", g->g_name);
-                break;
-            case SEG_INDEX:
-                sput(full, sizeof(full), &len, "[%zu]", g->g_index);
-                break;
-            case SEG_KEY:
-                if (is_ident(g->g_name, g->g_len)) {
-                    sput(full, sizeof(full), &len, ".%.*s", (int)g->g_len, g->g_name);
-                    break;
-                }
-                sput(full, sizeof(full), &len, "[\"");
-                for (k = 0; k < g->g_len && k < 40; k++) {
-                    unsigned char c = (unsigned char)g->g_name[k];
-
-                    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
-                        sput(full, sizeof(full), &len, "\\x%02x", c);
-                    } else {
-                        sput(full, sizeof(full), &len, "%c", c);
-                    }
-                }
-                sput(full, sizeof(full), &len, "%s\"]", k < g->g_len ? "..." : "");
-                break;
-        }
-    }
-    if (len > PATH_CHARS) {
-        /* keep the end, nearest the error, from a step on */
-        const char *tail = full + len - (PATH_CHARS - 4);
-
-        while (*tail && *tail != '.' && *tail != '[') {
-            tail++;
-        }
-        snprintf(out, size, "$...%s", tail);
-    } else {
-        snprintf(out, size, "%s", full);
-    }
-}
-
-static int rfail(rd_t *r, const seg_t *at, bwm_err_t err, const uint8_t *where, const char *fmt,
-                 ...) __attribute__((format(printf, 5, 6)));
-
-static int rfail(rd_t *r, const seg_t *at, bwm_err_t err, const uint8_t *where, const char *fmt,
-                 ...)
+static int rfail(rd_t *r, const bwm_avro_seg_t *at, bwm_err_t err, const uint8_t *where,
+                 const char *fmt, ...)
 {
     char path[256], msg[256];
     va_list ap;
@@ -186,7 +76,7 @@ static int rfail(rd_t *r, const seg_t *at, bwm_err_t err, const uint8_t *where, 
     }
     r->r_err = err;
     if (r->r_errstr && r->r_errstr_size) {
-        path_put(at, path, sizeof(path));
+        bwm_avro_path(at, path, sizeof(path));
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
@@ -202,7 +92,7 @@ static size_t left(const rd_t *r)
 }
 
 /* A zig-zag varint of at most 10 bytes. */
-static int read_long(rd_t *r, const seg_t *at, int64_t *out)
+static int read_long(rd_t *r, const bwm_avro_seg_t *at, int64_t *out)
 {
     const uint8_t *start = r->r_p, *p = r->r_p;
     uint64_t u = 0;
@@ -231,7 +121,7 @@ static int read_long(rd_t *r, const seg_t *at, int64_t *out)
 }
 
 /* A length of a string, bytes or map key: present in full and within al_max_bytes. */
-static int read_len(rd_t *r, const seg_t *at, size_t *len)
+static int read_len(rd_t *r, const bwm_avro_seg_t *at, size_t *len)
 {
     const uint8_t *start = r->r_p;
     int64_t v;
@@ -256,130 +146,6 @@ static int read_len(rd_t *r, const seg_t *at, size_t *len)
 
 /* ---- JSON output -------------------------------------------------------------------------- */
 
-static void put_esc(bwm_buf_t *b, uint8_t c)
-{
-    static const char hex[] = "0123456789abcdef";
-    char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-
-    switch (c) {
-        case '"':
-            bwm_buf_put(b, "\\\"", 2);
-            break;
-        case '\\':
-            bwm_buf_put(b, "\\\\", 2);
-            break;
-        case '\n':
-            bwm_buf_put(b, "\\n", 2);
-            break;
-        case '\r':
-            bwm_buf_put(b, "\\r", 2);
-            break;
-        case '\t':
-            bwm_buf_put(b, "\\t", 2);
-            break;
-        case '\b':
-            bwm_buf_put(b, "\\b", 2);
-            break;
-        case '\f':
-            bwm_buf_put(b, "\\f", 2);
-            break;
-        default:
-            bwm_buf_put(b, esc, sizeof(esc));
-    }
-}
-
-static int needs_esc(uint8_t c)
-{
-    return c < 0x20 || c == '"' || c == '\\';
-}
-
-/*
- * The length of the well-formed UTF-8 sequence at s (ok set), or of its
- * maximal ill-formed subpart (ok clear), per Unicode table 3-7.
- */
-static size_t utf8_seq(const uint8_t *s, size_t n, int *ok)
-{
-    uint8_t c = s[0], lo = 0x80, hi = 0xbf;
-    size_t need, i;
-
-    *ok = 0;
-    if (c >= 0xc2 && c <= 0xdf) {
-        need = 1;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        need = 2;
-        lo = c == 0xe0 ? 0xa0 : 0x80;
-        hi = c == 0xed ? 0x9f : 0xbf;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        need = 3;
-        lo = c == 0xf0 ? 0x90 : 0x80;
-        hi = c == 0xf4 ? 0x8f : 0xbf;
-    } else {
-        return 1;
-    }
-    for (i = 1; i <= need; i++) {
-        if (i >= n || s[i] < lo || s[i] > hi) {
-            return i;
-        }
-        lo = 0x80;
-        hi = 0xbf;
-    }
-    *ok = 1;
-    return need + 1;
-}
-
-/* A JSON string of UTF-8 text; ill-formed sequences become U+FFFD. */
-static void put_text(bwm_buf_t *b, const uint8_t *s, size_t n)
-{
-    size_t i = 0, run;
-
-    bwm_buf_put_u8(b, '"');
-    while (i < n) {
-        for (run = i; run < n && s[run] < 0x80 && !needs_esc(s[run]); run++) {
-        }
-        bwm_buf_put(b, s + i, run - i);
-        i = run;
-        if (i >= n) {
-            break;
-        }
-        if (s[i] < 0x80) {
-            put_esc(b, s[i++]);
-        } else {
-            int ok;
-            size_t k = utf8_seq(s + i, n - i, &ok);
-
-            if (ok) {
-                bwm_buf_put(b, s + i, k);
-            } else {
-                bwm_buf_put(b, "\xef\xbf\xbd", 3);
-            }
-            i += k;
-        }
-    }
-    bwm_buf_put_u8(b, '"');
-}
-
-/* Avro's JSON form of bytes: a string whose code points are the byte values. */
-static void put_bytes(bwm_buf_t *b, const uint8_t *s, size_t n)
-{
-    size_t i;
-
-    bwm_buf_put_u8(b, '"');
-    for (i = 0; i < n; i++) {
-        uint8_t c = s[i];
-
-        if (c >= 0x80) {
-            uint8_t u[2] = {(uint8_t)(0xc0 | (c >> 6)), (uint8_t)(0x80 | (c & 0x3f))};
-
-            bwm_buf_put(b, u, 2);
-        } else if (needs_esc(c)) {
-            put_esc(b, c);
-        } else {
-            bwm_buf_put_u8(b, c);
-        }
-    }
-    bwm_buf_put_u8(b, '"');
-}
-
 static void put_fmt(bwm_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void put_fmt(bwm_buf_t *b, const char *fmt, ...)
@@ -396,23 +162,6 @@ static void put_fmt(bwm_buf_t *b, const char *fmt, ...)
     }
 }
 
-static void put_special(bwm_buf_t *b, double d)
-{
-    bwm_buf_put_str(b, isnan(d) ? "\"NaN\"" : d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
-}
-
-static void put_double(bwm_buf_t *b, double d)
-{
-    char s[BWM_DOUBLE_TEXT];
-
-    if (!isfinite(d)) {
-        put_special(b, d);
-        return;
-    }
-    bwm_double_text(d, s);
-    bwm_buf_put_str(b, s);
-}
-
 /* The shortest text that reads back as f, whether read as a float or as a double. */
 static void put_float(bwm_buf_t *b, float f)
 {
@@ -420,7 +169,7 @@ static void put_float(bwm_buf_t *b, float f)
     int prec;
 
     if (!isfinite(f)) {
-        put_special(b, f);
+        bwm_json_put_double(b, f);
         return;
     }
     for (prec = 1; prec <= 17; prec++) {
@@ -587,9 +336,9 @@ static __attribute__((noinline)) int put_decimal(bwm_buf_t *b, const uint8_t *p,
 
 /* ---- the walk ----------------------------------------------------------------------------- */
 
-static int walk(rd_t *r, const bwm_avro_node_t *n, const seg_t *at, size_t depth);
+static int walk(rd_t *r, const bwm_avro_node_t *n, const bwm_avro_seg_t *at, size_t depth);
 
-static int deeper(rd_t *r, const seg_t *at, size_t depth)
+static int deeper(rd_t *r, const bwm_avro_seg_t *at, size_t depth)
 {
     if (depth >= r->r_lim.al_max_depth) {
         return rfail(r, at, BWM_ERR_LIMIT, r->r_p, "nested deeper than %zu levels",
@@ -645,7 +394,7 @@ static void put_blob(rd_t *r, const bwm_avro_node_t *n, const uint8_t *p, size_t
         put_decimal(r->r_out, p, len, n->an_scale)) {
         return;
     }
-    put_bytes(r->r_out, p, len);
+    bwm_json_put_bytes(r->r_out, p, len);
 }
 
 static uint64_t le(const uint8_t *p, int n)
@@ -659,7 +408,7 @@ static uint64_t le(const uint8_t *p, int n)
     return v;
 }
 
-static int walk_blocks(rd_t *r, const bwm_avro_node_t *n, const seg_t *at, size_t depth)
+static int walk_blocks(rd_t *r, const bwm_avro_node_t *n, const bwm_avro_seg_t *at, size_t depth)
 {
     int is_map = n->an_type == BWM_AVRO_MAP;
     const bwm_avro_node_t *item = is_map ? n->an_values : n->an_items;
@@ -702,7 +451,7 @@ static int walk_blocks(rd_t *r, const bwm_avro_node_t *n, const seg_t *at, size_
         r->r_items += (size_t)count;
         body = r->r_p;
         for (i = 0; i < count; i++, index++) {
-            seg_t g = {at, SEG_INDEX, NULL, 0, index};
+            bwm_avro_seg_t g = {at, BWM_SEG_INDEX, NULL, 0, index};
 
             if (r->r_out && index > 0) {
                 bwm_buf_put_u8(r->r_out, ',');
@@ -713,11 +462,11 @@ static int walk_blocks(rd_t *r, const bwm_avro_node_t *n, const seg_t *at, size_
                 if (read_len(r, &g, &klen)) {
                     return -1;
                 }
-                g.g_kind = SEG_KEY;
+                g.g_kind = BWM_SEG_KEY;
                 g.g_name = (const char *)r->r_p;
                 g.g_len = klen;
                 if (r->r_out) {
-                    put_text(r->r_out, r->r_p, klen);
+                    bwm_json_put_text(r->r_out, r->r_p, klen);
                     bwm_buf_put_u8(r->r_out, ':');
                 }
                 r->r_p += klen;
@@ -738,7 +487,7 @@ static int walk_blocks(rd_t *r, const bwm_avro_node_t *n, const seg_t *at, size_
     return 0;
 }
 
-static int walk(rd_t *r, const bwm_avro_node_t *n, const seg_t *at, size_t depth)
+static int walk(rd_t *r, const bwm_avro_node_t *n, const bwm_avro_seg_t *at, size_t depth)
 {
     const uint8_t *start = r->r_p;
     bwm_buf_t *b = r->r_out;
@@ -793,7 +542,7 @@ static int walk(rd_t *r, const bwm_avro_node_t *n, const seg_t *at, size_t depth
                 double d;
 
                 memcpy(&d, &u, sizeof(d));
-                put_double(b, d);
+                bwm_json_put_double(b, d);
             }
             r->r_p += len;
             return 0;
@@ -803,7 +552,7 @@ static int walk(rd_t *r, const bwm_avro_node_t *n, const seg_t *at, size_t depth
                 return -1;
             }
             if (b && n->an_type == BWM_AVRO_STRING) {
-                put_text(b, r->r_p, len);
+                bwm_json_put_text(b, r->r_p, len);
             } else if (b) {
                 put_blob(r, n, r->r_p, len);
             }
@@ -834,7 +583,7 @@ static int walk(rd_t *r, const bwm_avro_node_t *n, const seg_t *at, size_t depth
                              n->an_name, n->an_nsymbols);
             }
             if (b) {
-                put_text(b, (const uint8_t *)n->an_symbols[v], strlen(n->an_symbols[v]));
+                bwm_json_put_text(b, n->an_symbols[v], strlen(n->an_symbols[v]));
             }
             return 0;
         case BWM_AVRO_UNION: {
@@ -855,7 +604,7 @@ static int walk(rd_t *r, const bwm_avro_node_t *n, const seg_t *at, size_t depth
             }
             name = br->an_name ? br->an_name : bwm_avro_type_name(br->an_type);
             bwm_buf_put_u8(b, '{');
-            put_text(b, (const uint8_t *)name, strlen(name));
+            bwm_json_put_text(b, name, strlen(name));
             bwm_buf_put_u8(b, ':');
             if (walk(r, br, at, depth + 1)) {
                 return -1;
@@ -872,13 +621,13 @@ static int walk(rd_t *r, const bwm_avro_node_t *n, const seg_t *at, size_t depth
             }
             for (i = 0; i < n->an_nfields; i++) {
                 const bwm_avro_field_t *f = &n->an_fields[i];
-                seg_t g = {at, SEG_FIELD, f->af_name, 0, 0};
+                bwm_avro_seg_t g = {at, BWM_SEG_FIELD, f->af_name, 0, 0};
 
                 if (b) {
                     if (i > 0) {
                         bwm_buf_put_u8(b, ',');
                     }
-                    put_text(b, (const uint8_t *)f->af_name, strlen(f->af_name));
+                    bwm_json_put_text(b, f->af_name, strlen(f->af_name));
                     bwm_buf_put_u8(b, ':');
                 }
                 if (walk(r, f->af_type, &g, depth + 1)) {

@@ -42,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "avro_path.h"
 #include "value.h"
 
 /*
@@ -53,16 +54,6 @@
 #define DECIMAL_MAX_DIGITS 1000
 #define DECIMAL_MAX_BYTES  (DECIMAL_MAX_DIGITS / 2 + 8)
 
-typedef enum seg_kind { SEG_FIELD, SEG_INDEX, SEG_KEY } seg_kind_t;
-
-typedef struct seg {
-    const struct seg *g_up;
-    seg_kind_t g_kind;
-    const char *g_name; /* field name or map key */
-    size_t g_len;
-    size_t g_index;
-} seg_t;
-
 typedef struct wr {
     bwm_buf_t *w_out;
     bwm_avro_limits_t w_lim;
@@ -71,44 +62,6 @@ typedef struct wr {
     char *w_errstr;
     size_t w_errstr_size;
 } wr_t;
-
-static void sput(char *out, size_t size, size_t *len, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void sput(char *out, size_t size, size_t *len, const char *fmt, ...)
-{
-    va_list ap;
-    int k;
-
-    if (*len + 1 >= size) {
-        return;
-    }
-    va_start(ap, fmt);
-    k = vsnprintf(out + *len, size - *len, fmt, ap);
-    va_end(ap);
-    if (k > 0) {
-        *len += (size_t)k < size - *len ? (size_t)k : size - *len - 1;
-    }
-}
-
-static int is_ident(const char *s, size_t n)
-{
-    size_t i;
-
-    if (n == 0 || n > 64 ||
-        !((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z') || s[0] == '_')) {
-        return 0;
-    }
-    for (i = 1; i < n; i++) {
-        char c = s[i];
-
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '_')) {
-            return 0;
-        }
-    }
-    return 1;
-}
 
 /* At most max bytes of s as the inside of a JSON string, cut at a character boundary. */
 static void sput_quoted(char *out, size_t size, size_t *len, const char *s, size_t n, size_t max)
@@ -119,11 +72,11 @@ static void sput_quoted(char *out, size_t size, size_t *len, const char *s, size
         unsigned char c = (unsigned char)s[i];
 
         if (c == '"' || c == '\\') {
-            sput(out, size, len, "\\%c", c);
+            bwm_sput(out, size, len, "\\%c", c);
         } else if (c < 0x20) {
-            sput(out, size, len, "\\u%04x", c);
+            bwm_sput(out, size, len, "\\u%04x", c);
         } else {
-            sput(out, size, len, "%c", c);
+            bwm_sput(out, size, len, "%c", c);
         }
     }
     if (i < n) {
@@ -134,61 +87,7 @@ static void sput_quoted(char *out, size_t size, size_t *len, const char *s, size
             (*len)--;
         }
         out[*len] = '\0';
-        sput(out, size, len, "...");
-    }
-}
-
-/* Steps and characters of a path shown in messages: the rest, nearest the root, is "...". */
-#define PATH_STEPS 40
-#define PATH_CHARS 200
-
-/* The path from the root to g: "$", then ".field", "[3]", ".key" or ["odd key"] per step. */
-static void path_put(const seg_t *g, char *out, size_t size)
-{
-    const seg_t *steps[PATH_STEPS] = {NULL};
-    char full[1024];
-    int elided = 0;
-    size_t n = 0, len = 0, i;
-
-    for (; g; g = g->g_up) {
-        if (n == PATH_STEPS) {
-            elided = 1;
-            break;
-        }
-        steps[n++] = g;
-    }
-    full[0] = '\0';
-    sput(full, sizeof(full), &len, elided ? "$..." : "$");
-    for (i = n; i-- > 0;) {
-        g = steps[i];
-        switch (g->g_kind) {
-            case SEG_FIELD:
-                sput(full, sizeof(full), &len, ".%s", g->g_name);
-                break;
-            case SEG_INDEX:
-                sput(full, sizeof(full), &len, "[%zu]", g->g_index);
-                break;
-            case SEG_KEY:
-                if (is_ident(g->g_name, g->g_len)) {
-                    sput(full, sizeof(full), &len, ".%.*s", (int)g->g_len, g->g_name);
-                    break;
-                }
-                sput(full, sizeof(full), &len, "[\"");
-                sput_quoted(full, sizeof(full), &len, g->g_name, g->g_len, 40);
-                sput(full, sizeof(full), &len, "\"]");
-                break;
-        }
-    }
-    if (len > PATH_CHARS) {
-        /* keep the end, nearest the error, from a step on */
-        const char *tail = full + len - (PATH_CHARS - 4);
-
-        while (*tail && *tail != '.' && *tail != '[') {
-            tail++;
-        }
-        snprintf(out, size, "$...%s", tail);
-    } else {
-        snprintf(out, size, "%s", full);
+        bwm_sput(out, size, len, "...");
     }
 }
 
@@ -201,39 +100,39 @@ static void got(const json_t *v, char *out, size_t size)
     out[0] = '\0';
     switch (json_typeof(v)) {
         case JSON_STRING:
-            sput(out, size, &len, "\"");
+            bwm_sput(out, size, &len, "\"");
             sput_quoted(out, size, &len, json_string_value(v), json_string_length(v), 40);
-            sput(out, size, &len, "\"");
+            bwm_sput(out, size, &len, "\"");
             break;
         case JSON_INTEGER:
-            sput(out, size, &len, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+            bwm_sput(out, size, &len, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
             break;
         case JSON_REAL:
             bwm_double_text(json_real_value(v), d);
-            sput(out, size, &len, "%s", d);
+            bwm_sput(out, size, &len, "%s", d);
             break;
         case JSON_TRUE:
-            sput(out, size, &len, "true");
+            bwm_sput(out, size, &len, "true");
             break;
         case JSON_FALSE:
-            sput(out, size, &len, "false");
+            bwm_sput(out, size, &len, "false");
             break;
         case JSON_NULL:
-            sput(out, size, &len, "null");
+            bwm_sput(out, size, &len, "null");
             break;
         case JSON_OBJECT:
-            sput(out, size, &len, "an object");
+            bwm_sput(out, size, &len, "an object");
             break;
         case JSON_ARRAY:
-            sput(out, size, &len, "an array");
+            bwm_sput(out, size, &len, "an array");
             break;
     }
 }
 
-static int wfail(wr_t *w, const seg_t *at, bwm_err_t err, const char *fmt, ...)
+static int wfail(wr_t *w, const bwm_avro_seg_t *at, bwm_err_t err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-static int wfail(wr_t *w, const seg_t *at, bwm_err_t err, const char *fmt, ...)
+static int wfail(wr_t *w, const bwm_avro_seg_t *at, bwm_err_t err, const char *fmt, ...)
 {
     char path[256], msg[512];
     va_list ap;
@@ -243,7 +142,7 @@ static int wfail(wr_t *w, const seg_t *at, bwm_err_t err, const char *fmt, ...)
     }
     w->w_err = err;
     if (w->w_errstr && w->w_errstr_size) {
-        path_put(at, path, sizeof(path));
+        bwm_avro_path(at, path, sizeof(path));
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
@@ -253,7 +152,7 @@ static int wfail(wr_t *w, const seg_t *at, bwm_err_t err, const char *fmt, ...)
 }
 
 /* "expected <what>, got <value>" */
-static int wrong(wr_t *w, const seg_t *at, const char *what, const json_t *v)
+static int wrong(wr_t *w, const bwm_avro_seg_t *at, const char *what, const json_t *v)
 {
     char g[96];
 
@@ -931,10 +830,10 @@ static int wrapped_branch(const bwm_avro_node_t *u, const json_t *v)
 
 /* ---- the encoder -------------------------------------------------------------------------- */
 
-static int enc(wr_t *w, const bwm_avro_node_t *n, const json_t *v, const seg_t *at, size_t depth,
-               int dflt);
+static int enc(wr_t *w, const bwm_avro_node_t *n, const json_t *v, const bwm_avro_seg_t *at,
+               size_t depth, int dflt);
 
-static int deeper(wr_t *w, const seg_t *at, size_t depth)
+static int deeper(wr_t *w, const bwm_avro_seg_t *at, size_t depth)
 {
     if (depth >= w->w_lim.al_max_depth) {
         return wfail(w, at, BWM_ERR_LIMIT, "nested deeper than %zu levels", w->w_lim.al_max_depth);
@@ -942,7 +841,7 @@ static int deeper(wr_t *w, const seg_t *at, size_t depth)
     return 0;
 }
 
-static int more_items(wr_t *w, const seg_t *at, size_t count)
+static int more_items(wr_t *w, const bwm_avro_seg_t *at, size_t count)
 {
     if (count > w->w_lim.al_max_items - w->w_items) {
         return wfail(w, at, BWM_ERR_LIMIT, "more than %zu array items and map entries",
@@ -952,7 +851,7 @@ static int more_items(wr_t *w, const seg_t *at, size_t count)
     return 0;
 }
 
-static int bytes_limit(wr_t *w, const seg_t *at, size_t len)
+static int bytes_limit(wr_t *w, const bwm_avro_seg_t *at, size_t len)
 {
     if (len > w->w_lim.al_max_bytes) {
         return wfail(w, at, BWM_ERR_LIMIT, "%zu bytes, above the limit of %zu", len,
@@ -963,7 +862,7 @@ static int bytes_limit(wr_t *w, const seg_t *at, size_t len)
 
 /* Why no single branch of union n takes v: none does, or nfit do. */
 static __attribute__((noinline)) int union_error(wr_t *w, const bwm_avro_node_t *n, const json_t *v,
-                                                 const seg_t *at, size_t nfit)
+                                                 const bwm_avro_seg_t *at, size_t nfit)
 {
     char list[256], g[96], tmp[96];
     size_t i, len = 0, k = 0;
@@ -972,8 +871,8 @@ static __attribute__((noinline)) int union_error(wr_t *w, const bwm_avro_node_t 
     if (nfit > 1) {
         for (i = 0; i < n->an_nbranches; i++) {
             if (fits(n->an_branches[i], v)) {
-                sput(list, sizeof(list), &len, "%s%s", k++ ? ", " : "",
-                     branch_name(n->an_branches[i]));
+                bwm_sput(list, sizeof(list), &len, "%s%s", k++ ? ", " : "",
+                         branch_name(n->an_branches[i]));
             }
         }
         return wfail(w, at, BWM_ERR_TYPE,
@@ -982,16 +881,16 @@ static __attribute__((noinline)) int union_error(wr_t *w, const bwm_avro_node_t 
                      g, list);
     }
     for (i = 0; i < n->an_nbranches; i++) {
-        sput(list, sizeof(list), &len, "%s%s",
-             i == 0                     ? ""
-             : i + 1 == n->an_nbranches ? " or "
-                                        : ", ",
-             expected(n->an_branches[i], tmp, sizeof(tmp)));
+        bwm_sput(list, sizeof(list), &len, "%s%s",
+                 i == 0                     ? ""
+                 : i + 1 == n->an_nbranches ? " or "
+                                            : ", ",
+                 expected(n->an_branches[i], tmp, sizeof(tmp)));
     }
     return wfail(w, at, BWM_ERR_TYPE, "expected %s, got %s", list, g);
 }
 
-static int enc_union(wr_t *w, const bwm_avro_node_t *n, const json_t *v, const seg_t *at,
+static int enc_union(wr_t *w, const bwm_avro_node_t *n, const json_t *v, const bwm_avro_seg_t *at,
                      size_t depth, int dflt)
 {
     size_t i, nfit = 0;
@@ -1028,7 +927,7 @@ static int enc_union(wr_t *w, const bwm_avro_node_t *n, const json_t *v, const s
 
 /* The fields of v that record n does not have, or 0. */
 static __attribute__((noinline)) int unknown_fields(wr_t *w, const bwm_avro_node_t *n,
-                                                    const json_t *v, const seg_t *at)
+                                                    const json_t *v, const bwm_avro_seg_t *at)
 {
     char unknown[256];
     size_t len = 0, nunknown = 0;
@@ -1040,11 +939,11 @@ static __attribute__((noinline)) int unknown_fields(wr_t *w, const bwm_avro_node
 
         if (strlen(key) != klen || !bwm_avro_field(n, key, 0)) {
             if (nunknown < 3) {
-                sput(unknown, sizeof(unknown), &len, "%s'", nunknown ? ", " : "");
+                bwm_sput(unknown, sizeof(unknown), &len, "%s'", nunknown ? ", " : "");
                 sput_quoted(unknown, sizeof(unknown), &len, key, klen, 40);
-                sput(unknown, sizeof(unknown), &len, "'");
+                bwm_sput(unknown, sizeof(unknown), &len, "'");
             } else if (nunknown == 3) {
-                sput(unknown, sizeof(unknown), &len, ", ...");
+                bwm_sput(unknown, sizeof(unknown), &len, ", ...");
             }
             nunknown++;
         }
@@ -1056,15 +955,15 @@ static __attribute__((noinline)) int unknown_fields(wr_t *w, const bwm_avro_node
     return 0;
 }
 
-static __attribute__((noinline)) int wrong_type(wr_t *w, const seg_t *at, const bwm_avro_node_t *n,
-                                                const json_t *v)
+static __attribute__((noinline)) int wrong_type(wr_t *w, const bwm_avro_seg_t *at,
+                                                const bwm_avro_node_t *n, const json_t *v)
 {
     char tmp[96];
 
     return wrong(w, at, expected(n, tmp, sizeof(tmp)), v);
 }
 
-static int enc_record(wr_t *w, const bwm_avro_node_t *n, const json_t *v, const seg_t *at,
+static int enc_record(wr_t *w, const bwm_avro_node_t *n, const json_t *v, const bwm_avro_seg_t *at,
                       size_t depth, int dflt)
 {
     size_t i;
@@ -1081,7 +980,7 @@ static int enc_record(wr_t *w, const bwm_avro_node_t *n, const json_t *v, const 
     for (i = 0; i < n->an_nfields; i++) {
         const bwm_avro_field_t *f = &n->an_fields[i];
         const json_t *fv = json_object_get(v, f->af_name);
-        seg_t g = {at, SEG_FIELD, f->af_name, 0, 0};
+        bwm_avro_seg_t g = {at, BWM_SEG_FIELD, f->af_name, 0, 0};
 
         if (fv) {
             if (enc(w, f->af_type, fv, &g, depth + 1, dflt)) {
@@ -1098,7 +997,7 @@ static int enc_record(wr_t *w, const bwm_avro_node_t *n, const json_t *v, const 
     return 0;
 }
 
-static int enc_blocks(wr_t *w, const bwm_avro_node_t *n, const json_t *v, const seg_t *at,
+static int enc_blocks(wr_t *w, const bwm_avro_node_t *n, const json_t *v, const bwm_avro_seg_t *at,
                       size_t depth, int dflt)
 {
     size_t count, i = 0;
@@ -1122,7 +1021,7 @@ static int enc_blocks(wr_t *w, const bwm_avro_node_t *n, const json_t *v, const 
         }
         json_array_foreach(v, i, item)
         {
-            seg_t g = {at, SEG_INDEX, NULL, 0, i};
+            bwm_avro_seg_t g = {at, BWM_SEG_INDEX, NULL, 0, i};
 
             if (enc(w, n->an_items, item, &g, depth + 1, dflt)) {
                 return -1;
@@ -1142,7 +1041,8 @@ static int enc_blocks(wr_t *w, const bwm_avro_node_t *n, const json_t *v, const 
         put_long(w->w_out, (int64_t)count);
     }
     for (it = json_object_iter((json_t *)v); it; it = json_object_iter_next((json_t *)v, it)) {
-        seg_t g = {at, SEG_KEY, json_object_iter_key(it), json_object_iter_key_len(it), i++};
+        bwm_avro_seg_t g = {at, BWM_SEG_KEY, json_object_iter_key(it), json_object_iter_key_len(it),
+                            i++};
 
         if (bytes_limit(w, &g, g.g_len)) {
             return -1;
@@ -1158,7 +1058,7 @@ static int enc_blocks(wr_t *w, const bwm_avro_node_t *n, const json_t *v, const 
 }
 
 static __attribute__((noinline)) int enc_blob(wr_t *w, const bwm_avro_node_t *n, const json_t *v,
-                                              const seg_t *at)
+                                              const bwm_avro_seg_t *at)
 {
     char tmp[96], g[96];
     int fixed = n->an_type == BWM_AVRO_FIXED;
@@ -1218,7 +1118,7 @@ static __attribute__((noinline)) int enc_blob(wr_t *w, const bwm_avro_node_t *n,
 }
 
 static __attribute__((noinline)) int enc_long(wr_t *w, const bwm_avro_node_t *n, const json_t *v,
-                                              const seg_t *at)
+                                              const bwm_avro_seg_t *at)
 {
     char g[96];
     int64_t i;
@@ -1245,7 +1145,7 @@ static __attribute__((noinline)) int enc_long(wr_t *w, const bwm_avro_node_t *n,
 }
 
 /* "<value> <why>" for a value that has the right JSON type but not a fitting value. */
-static __attribute__((noinline)) int bad_value(wr_t *w, const seg_t *at, const json_t *v,
+static __attribute__((noinline)) int bad_value(wr_t *w, const bwm_avro_seg_t *at, const json_t *v,
                                                const char *why)
 {
     char g[96];
@@ -1255,7 +1155,7 @@ static __attribute__((noinline)) int bad_value(wr_t *w, const seg_t *at, const j
 }
 
 static __attribute__((noinline)) int enc_number(wr_t *w, const bwm_avro_node_t *n, const json_t *v,
-                                                const seg_t *at)
+                                                const bwm_avro_seg_t *at)
 {
     double d;
 
@@ -1283,7 +1183,7 @@ static __attribute__((noinline)) int enc_number(wr_t *w, const bwm_avro_node_t *
 }
 
 static __attribute__((noinline)) int enc_string(wr_t *w, const bwm_avro_node_t *n, const json_t *v,
-                                                const seg_t *at)
+                                                const bwm_avro_seg_t *at)
 {
     size_t len;
 
@@ -1303,7 +1203,7 @@ static __attribute__((noinline)) int enc_string(wr_t *w, const bwm_avro_node_t *
 }
 
 static __attribute__((noinline)) int enc_enum(wr_t *w, const bwm_avro_node_t *n, const json_t *v,
-                                              const seg_t *at)
+                                              const bwm_avro_seg_t *at)
 {
     char syms[256], g[96];
     int sym = symbol_index(n, v);
@@ -1317,7 +1217,7 @@ static __attribute__((noinline)) int enc_enum(wr_t *w, const bwm_avro_node_t *n,
         return wrong_type(w, at, n, v);
     }
     for (i = 0; i < n->an_nsymbols; i++) {
-        sput(syms, sizeof(syms), &len, "%s%s", i ? ", " : "", n->an_symbols[i]);
+        bwm_sput(syms, sizeof(syms), &len, "%s%s", i ? ", " : "", n->an_symbols[i]);
     }
     if (len + 1 >= sizeof(syms)) {
         memcpy(syms + sizeof(syms) - 4, "...", 4);
@@ -1328,8 +1228,8 @@ static __attribute__((noinline)) int enc_enum(wr_t *w, const bwm_avro_node_t *n,
                  syms);
 }
 
-static int enc(wr_t *w, const bwm_avro_node_t *n, const json_t *v, const seg_t *at, size_t depth,
-               int dflt)
+static int enc(wr_t *w, const bwm_avro_node_t *n, const json_t *v, const bwm_avro_seg_t *at,
+               size_t depth, int dflt)
 {
     switch (n->an_type) {
         case BWM_AVRO_NULL:

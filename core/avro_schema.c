@@ -157,8 +157,7 @@ static int is_text(const json_t *j)
     return json_is_string(j) && strlen(json_string_value(j)) == json_string_length(j);
 }
 
-/* [A-Za-z_][A-Za-z0-9_]* */
-static int valid_name(const char *s)
+int bwm_avro_name_ok(const char *s)
 {
     size_t i;
 
@@ -375,7 +374,7 @@ static bwm_avro_node_t *parse_record(parser_t *p, json_t *j, const char *ns, con
         json_t *fal = json_object_get(f, "aliases"), *a;
         size_t ai;
 
-        if (!is_text(fn) || !valid_name(json_string_value(fn))) {
+        if (!is_text(fn) || !bwm_avro_name_ok(json_string_value(fn))) {
             fail(p, "%s: field %zu of record %s needs a valid \"name\"", where, i + 1, n->an_name);
             break;
         }
@@ -444,7 +443,7 @@ static bwm_avro_node_t *parse_enum(parser_t *p, json_t *j, const char *ns, const
     }
     json_array_foreach(syms, i, sym)
     {
-        if (!is_text(sym) || !valid_name(json_string_value(sym))) {
+        if (!is_text(sym) || !bwm_avro_name_ok(json_string_value(sym))) {
             fail(p, "%s: enum %s has an invalid symbol", where, n->an_name);
             return NULL;
         }

@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "arena.h"
-#include "avrojson.h"
+#include "json.h"
 #include "result.h"
 #include "table.h"
 
@@ -261,7 +261,7 @@ static void put_key_value(bwm_buf_t *b, const bwm_value_t *v, int quoted)
     switch (v->v_type) {
         case BWM_T_STRING:
             if (quoted) {
-                bwm_json_put_string(b, v->u.v_str.p, v->u.v_str.n);
+                bwm_json_put_exact(b, v->u.v_str.p, v->u.v_str.n);
             } else {
                 bwm_buf_put(b, v->u.v_str.p, v->u.v_str.n);
             }

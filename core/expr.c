@@ -7,13 +7,13 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "agg.h"
+#include "sql.h"
 
 typedef enum xop {
     X_CONST,
@@ -79,20 +79,6 @@ static const char *function_names =
     "ABS, ROUND, FLOOR, CEIL, COALESCE, LOWER, UPPER, SUBSTRING, LEN";
 
 /* ---- compiling ---- */
-
-static int fail_at(bwm_sql_error_t *err, bwm_pos_t pos, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail_at(bwm_sql_error_t *err, bwm_pos_t pos, const char *fmt, ...)
-{
-    va_list ap;
-
-    err->se_pos = pos;
-    va_start(ap, fmt);
-    vsnprintf(err->se_message, sizeof(err->se_message), fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 void bwm_expr_destroy(bwm_expr_t *x)
 {
@@ -191,8 +177,8 @@ static int want_type(const bwm_expr_t *x, const bwm_ast_t *a, int numeric, bwm_t
     if (have == BWM_T_NULL || (numeric ? bwm_type_is_numeric(have) : have == t)) {
         return 0;
     }
-    return fail_at(err, a->a_pos, "%s needs %s, got %s", what,
-                   numeric ? "a number" : bwm_type_name(t), bwm_type_name(have));
+    return bwm_sql_fail(err, a->a_pos, "%s needs %s, got %s", what,
+                        numeric ? "a number" : bwm_type_name(t), bwm_type_name(have));
 }
 
 static int compile_literal(const bwm_ast_t *a, bwm_expr_t **out, bwm_sql_error_t *err)
@@ -200,7 +186,7 @@ static int compile_literal(const bwm_ast_t *a, bwm_expr_t **out, bwm_sql_error_t
     bwm_expr_t *x = node(X_CONST, BWM_T_NULL, 0);
 
     if (!x) {
-        return fail_at(err, a->a_pos, "out of memory");
+        return bwm_sql_fail(err, a->a_pos, "out of memory");
     }
     switch (a->u.a_lit.l_kind) {
         case BWM_LIT_NULL:
@@ -223,7 +209,7 @@ static int compile_literal(const bwm_ast_t *a, bwm_expr_t **out, bwm_sql_error_t
             x->x_const_str = malloc(a->u.a_lit.l_len + 1);
             if (!x->x_const_str) {
                 bwm_expr_destroy(x);
-                return fail_at(err, a->a_pos, "out of memory");
+                return bwm_sql_fail(err, a->a_pos, "out of memory");
             }
             memcpy(x->x_const_str, a->u.a_lit.l_str, a->u.a_lit.l_len);
             x->x_const_str[a->u.a_lit.l_len] = '\0';
@@ -242,7 +228,7 @@ static int compile_ref(const bwm_ast_t *a, xop_t op, const bwm_ref_t *ref, bwm_e
     bwm_expr_t *x = node(op, ref->r_type, 0);
 
     if (!x) {
-        return fail_at(err, a->a_pos, "out of memory");
+        return bwm_sql_fail(err, a->a_pos, "out of memory");
     }
     x->x_index = ref->r_index;
     x->x_nullable = ref->r_nullable;
@@ -260,7 +246,7 @@ static int compile_binary(const bwm_ast_t *a, const bwm_expr_scope_t *sc, bwm_ex
     bwm_type_t lt, rt, ct = BWM_T_NULL;
 
     if (!x) {
-        return fail_at(err, a->a_pos, "out of memory");
+        return bwm_sql_fail(err, a->a_pos, "out of memory");
     }
     *out = x;
     x->x_sub = (int)op;
@@ -298,8 +284,8 @@ static int compile_binary(const bwm_ast_t *a, const bwm_expr_scope_t *sc, bwm_ex
             x->x_op = X_CMP;
             x->x_type = BWM_T_BOOL;
             if (common_type(lt, rt, &ct)) {
-                return fail_at(err, a->a_pos, "cannot compare %s with %s", bwm_type_name(lt),
-                               bwm_type_name(rt));
+                return bwm_sql_fail(err, a->a_pos, "cannot compare %s with %s", bwm_type_name(lt),
+                                    bwm_type_name(rt));
             }
             x->x_operand = ct;
             return 0;
@@ -326,7 +312,7 @@ static int compile_cast(const bwm_ast_t *a, const bwm_expr_scope_t *sc, bwm_expr
     bwm_expr_t *x = node(X_CAST, bwm_sql_type_value(a->u.a_cast.ct_type), 1);
 
     if (!x) {
-        return fail_at(err, a->a_pos, "out of memory");
+        return bwm_sql_fail(err, a->a_pos, "out of memory");
     }
     *out = x;
     if (compile_args(&a->u.a_cast.ct_arg, 1, sc, x, err)) {
@@ -338,8 +324,9 @@ static int compile_cast(const bwm_ast_t *a, const bwm_expr_scope_t *sc, bwm_expr
     if (a->u.a_cast.ct_type == BWM_SQL_TIMESTAMP) {
         x->x_logical = "timestamp-millis";
         if (x->x_operand != BWM_T_LONG && x->x_operand != BWM_T_NULL) {
-            return fail_at(err, a->a_pos, "CAST AS TIMESTAMP needs milliseconds (BIGINT), got %s",
-                           bwm_type_name(x->x_operand));
+            return bwm_sql_fail(err, a->a_pos,
+                                "CAST AS TIMESTAMP needs milliseconds (BIGINT), got %s",
+                                bwm_type_name(x->x_operand));
         }
     }
     return 0;
@@ -368,7 +355,7 @@ static int compile_call(const bwm_ast_t *a, const bwm_expr_scope_t *sc, bwm_expr
 
     if (bwm_agg_find(name)) {
         if (!sc->xs_aggregate) {
-            return fail_at(err, a->a_pos, "aggregate %s is not allowed here", name);
+            return bwm_sql_fail(err, a->a_pos, "aggregate %s is not allowed here", name);
         }
         if (sc->xs_aggregate(sc->xs_opaque, a, &ref, err)) {
             return -1;
@@ -378,20 +365,20 @@ static int compile_call(const bwm_ast_t *a, const bwm_expr_scope_t *sc, bwm_expr
     for (f = 0; f < nf && strcasecmp(functions[f].name, name) != 0; f++) {
     }
     if (f == nf) {
-        return fail_at(err, a->a_pos, "unknown function %s (functions: %s; aggregates: %s)", name,
-                       function_names, bwm_agg_names());
+        return bwm_sql_fail(err, a->a_pos, "unknown function %s (functions: %s; aggregates: %s)",
+                            name, function_names, bwm_agg_names());
     }
     if ((int)n < functions[f].min_args ||
         (functions[f].max_args >= 0 && (int)n > functions[f].max_args)) {
         arity_text(functions[f].min_args, functions[f].max_args, arity, sizeof(arity));
-        return fail_at(err, a->a_pos, "%s takes %s, got %zu", functions[f].name, arity, n);
+        return bwm_sql_fail(err, a->a_pos, "%s takes %s, got %zu", functions[f].name, arity, n);
     }
     if (a->u.a_call.f_distinct) {
-        return fail_at(err, a->a_pos, "DISTINCT is only allowed in COUNT(DISTINCT x)");
+        return bwm_sql_fail(err, a->a_pos, "DISTINCT is only allowed in COUNT(DISTINCT x)");
     }
     x = node(X_FUNC, BWM_T_NULL, n);
     if (!x) {
-        return fail_at(err, a->a_pos, "out of memory");
+        return bwm_sql_fail(err, a->a_pos, "out of memory");
     }
     *out = x;
     x->x_sub = (int)functions[f].fn;
@@ -420,9 +407,10 @@ static int compile_call(const bwm_ast_t *a, const bwm_expr_scope_t *sc, bwm_expr
                 bwm_type_t ct;
 
                 if (common_type(x->x_type, x->x_args[i]->x_type, &ct)) {
-                    return fail_at(err, a->u.a_call.f_args[i]->a_pos,
-                                   "COALESCE arguments must have one type: %s and %s",
-                                   bwm_type_name(x->x_type), bwm_type_name(x->x_args[i]->x_type));
+                    return bwm_sql_fail(err, a->u.a_call.f_args[i]->a_pos,
+                                        "COALESCE arguments must have one type: %s and %s",
+                                        bwm_type_name(x->x_type),
+                                        bwm_type_name(x->x_args[i]->x_type));
                 }
                 x->x_type = ct;
                 if (!x->x_args[i]->x_nullable) {
@@ -465,7 +453,7 @@ static int compile_membership(const bwm_ast_t *a, xop_t op, bwm_ast_t *arg, bwm_
     size_t i;
 
     if (!x) {
-        return fail_at(err, a->a_pos, "out of memory");
+        return bwm_sql_fail(err, a->a_pos, "out of memory");
     }
     *out = x;
     x->x_sub = negated;
@@ -481,9 +469,9 @@ static int compile_membership(const bwm_ast_t *a, xop_t op, bwm_ast_t *arg, bwm_
         }
         x->x_nullable |= x->x_args[i + 1]->x_nullable;
         if (common_type(x->x_operand, x->x_args[i + 1]->x_type, &ct)) {
-            return fail_at(err, list[i]->a_pos, "cannot compare %s with %s",
-                           bwm_type_name(x->x_args[0]->x_type),
-                           bwm_type_name(x->x_args[i + 1]->x_type));
+            return bwm_sql_fail(err, list[i]->a_pos, "cannot compare %s with %s",
+                                bwm_type_name(x->x_args[0]->x_type),
+                                bwm_type_name(x->x_args[i + 1]->x_type));
         }
         x->x_operand = ct;
     }
@@ -499,7 +487,7 @@ static int compile_case(const bwm_ast_t *a, const bwm_expr_scope_t *sc, bwm_expr
     bwm_type_t ct, operand = BWM_T_NULL;
 
     if (!x) {
-        return fail_at(err, a->a_pos, "out of memory");
+        return bwm_sql_fail(err, a->a_pos, "out of memory");
     }
     *out = x;
     x->x_has_operand = has_op;
@@ -519,21 +507,21 @@ static int compile_case(const bwm_ast_t *a, const bwm_expr_scope_t *sc, bwm_expr
         }
         w = x->x_args[k - 1];
         if (has_op && common_type(operand, w->x_type, &operand)) {
-            return fail_at(err, a->u.a_case.cs_when[i]->a_pos, "cannot compare %s with %s",
-                           bwm_type_name(x->x_args[0]->x_type), bwm_type_name(w->x_type));
+            return bwm_sql_fail(err, a->u.a_case.cs_when[i]->a_pos, "cannot compare %s with %s",
+                                bwm_type_name(x->x_args[0]->x_type), bwm_type_name(w->x_type));
         }
         if (!has_op && w->x_type != BWM_T_BOOL && w->x_type != BWM_T_NULL) {
-            return fail_at(err, a->u.a_case.cs_when[i]->a_pos,
-                           "WHEN needs a BOOLEAN condition, got %s", bwm_type_name(w->x_type));
+            return bwm_sql_fail(err, a->u.a_case.cs_when[i]->a_pos,
+                                "WHEN needs a BOOLEAN condition, got %s", bwm_type_name(w->x_type));
         }
         if (compile(a->u.a_case.cs_then[i], sc, &x->x_args[k++], err)) {
             return -1;
         }
         t = x->x_args[k - 1];
         if (common_type(x->x_type, t->x_type, &ct)) {
-            return fail_at(err, a->u.a_case.cs_then[i]->a_pos,
-                           "CASE results must have one type: %s and %s", bwm_type_name(x->x_type),
-                           bwm_type_name(t->x_type));
+            return bwm_sql_fail(err, a->u.a_case.cs_then[i]->a_pos,
+                                "CASE results must have one type: %s and %s",
+                                bwm_type_name(x->x_type), bwm_type_name(t->x_type));
         }
         x->x_type = ct;
         x->x_nullable |= t->x_nullable;
@@ -543,9 +531,9 @@ static int compile_case(const bwm_ast_t *a, const bwm_expr_scope_t *sc, bwm_expr
             return -1;
         }
         if (common_type(x->x_type, x->x_args[k]->x_type, &ct)) {
-            return fail_at(err, a->u.a_case.cs_else->a_pos,
-                           "CASE results must have one type: %s and %s", bwm_type_name(x->x_type),
-                           bwm_type_name(x->x_args[k]->x_type));
+            return bwm_sql_fail(err, a->u.a_case.cs_else->a_pos,
+                                "CASE results must have one type: %s and %s",
+                                bwm_type_name(x->x_type), bwm_type_name(x->x_args[k]->x_type));
         }
         x->x_type = ct;
         x->x_nullable |= x->x_args[k]->x_nullable;
@@ -574,11 +562,11 @@ static int compile(const bwm_ast_t *a, const bwm_expr_scope_t *sc, bwm_expr_t **
             }
             return compile_ref(a, X_SLOT, &ref, out, err);
         case BWM_AST_STAR:
-            return fail_at(err, a->a_pos, "'*' is only allowed in COUNT(*) and SELECT *");
+            return bwm_sql_fail(err, a->a_pos, "'*' is only allowed in COUNT(*) and SELECT *");
         case BWM_AST_UNARY:
             x = node(a->u.a_un.u_op == BWM_OP_NOT ? X_NOT : X_NEG, BWM_T_NULL, 1);
             if (!x) {
-                return fail_at(err, a->a_pos, "out of memory");
+                return bwm_sql_fail(err, a->a_pos, "out of memory");
             }
             *out = x;
             if (compile_args(&a->u.a_un.u_arg, 1, sc, x, err)) {
@@ -595,7 +583,7 @@ static int compile(const bwm_ast_t *a, const bwm_expr_scope_t *sc, bwm_expr_t **
         case BWM_AST_IS_NULL:
             x = node(X_ISNULL, BWM_T_BOOL, 1);
             if (!x) {
-                return fail_at(err, a->a_pos, "out of memory");
+                return bwm_sql_fail(err, a->a_pos, "out of memory");
             }
             *out = x;
             x->x_sub = a->u.a_isnull.n_not;
@@ -618,7 +606,7 @@ static int compile(const bwm_ast_t *a, const bwm_expr_scope_t *sc, bwm_expr_t **
         case BWM_AST_CALL:
             return compile_call(a, sc, out, err);
     }
-    return fail_at(err, a->a_pos, "unsupported expression");
+    return bwm_sql_fail(err, a->a_pos, "unsupported expression");
 }
 
 bwm_err_t bwm_expr_compile(const bwm_ast_t *a, const bwm_expr_scope_t *scope, bwm_expr_t **out,
@@ -648,11 +636,6 @@ int bwm_expr_nullable(const bwm_expr_t *x)
 const char *bwm_expr_logical(const bwm_expr_t *x)
 {
     return x->x_logical;
-}
-
-int bwm_expr_slot(const bwm_expr_t *x)
-{
-    return x->x_op == X_SLOT ? x->x_index : -1;
 }
 
 /* ---- evaluating ---- */

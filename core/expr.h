@@ -58,8 +58,6 @@ bwm_type_t bwm_expr_type(const bwm_expr_t *x);
 int bwm_expr_nullable(const bwm_expr_t *x);
 /* The Avro logical type the result carries (a timestamp column, CAST AS TIMESTAMP), or NULL. */
 const char *bwm_expr_logical(const bwm_expr_t *x);
-/* Whether the expression is a plain column reference, and to which slot (else -1). */
-int bwm_expr_slot(const bwm_expr_t *x);
 
 /* What evaluation reads. Strings made during evaluation live in ev_arena. */
 typedef struct bwm_eval {

@@ -77,16 +77,3 @@ void bwm_uuid_text(const uint8_t uuid[16], char out[37])
     }
     out[o] = '\0';
 }
-
-const char *bwm_framing_name(bwm_framing_t f)
-{
-    switch (f) {
-        case BWM_FRAMING_CONFLUENT:
-            return "confluent";
-        case BWM_FRAMING_GLUE:
-            return "glue";
-        case BWM_FRAMING_RAW:
-            return "raw";
-    }
-    return "unknown";
-}

@@ -48,7 +48,4 @@ void bwm_frame_put_confluent(bwm_buf_t *b, int32_t schema_id);
 /* Writes a UUID as its 36-character text form plus NUL. */
 void bwm_uuid_text(const uint8_t uuid[16], char out[37]);
 
-/* Returns the framing's name as used in messages: "confluent", "glue", "raw". */
-const char *bwm_framing_name(bwm_framing_t f);
-
 #endif

@@ -12,12 +12,12 @@
 #include <ctype.h>
 #include <inttypes.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "avro.h"
 #include "sql.h"
 
 typedef struct planner {
@@ -27,20 +27,6 @@ typedef struct planner {
     const bwm_stmt_t *pl_stream;
     bwm_sql_error_t *pl_err;
 } planner_t;
-
-static int fail(bwm_sql_error_t *err, bwm_pos_t pos, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(bwm_sql_error_t *err, bwm_pos_t pos, const char *fmt, ...)
-{
-    va_list ap;
-
-    err->se_pos = pos;
-    va_start(ap, fmt);
-    vsnprintf(err->se_message, sizeof(err->se_message), fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 static char *sql_text(const bwm_ast_t *a)
 {
@@ -140,18 +126,18 @@ static int check_props(const bwm_stmt_t *st, const char *const *known, const cha
                 snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", k ? ", " : "",
                          known[k]);
             }
-            return fail(err, pr->pr_name.i_pos, "unknown property '%s' of %s (known: %s)",
-                        pr->pr_name.i_name, what, list);
+            return bwm_sql_fail(err, pr->pr_name.i_pos, "unknown property '%s' of %s (known: %s)",
+                                pr->pr_name.i_name, what, list);
         }
         for (j = 0; j < i; j++) {
             if (strcasecmp(pr->pr_name.i_name, st->s_props[j].pr_name.i_name) == 0) {
-                return fail(err, pr->pr_name.i_pos, "property '%s' is given twice",
-                            pr->pr_name.i_name);
+                return bwm_sql_fail(err, pr->pr_name.i_pos, "property '%s' is given twice",
+                                    pr->pr_name.i_name);
             }
         }
         if (pr->pr_value->u.a_lit.l_kind != BWM_LIT_STRING) {
-            return fail(err, pr->pr_value->a_pos, "property '%s' takes a string in quotes",
-                        pr->pr_name.i_name);
+            return bwm_sql_fail(err, pr->pr_value->a_pos, "property '%s' takes a string in quotes",
+                                pr->pr_name.i_name);
         }
     }
     return 0;
@@ -172,22 +158,25 @@ int bwm_plan_stream(const bwm_script_t *sc, bwm_stream_info_t *out, bwm_sql_erro
 
         for (j = 0; j < i; j++) {
             if (strcasecmp(sc->sc_stmts[j].s_name.i_name, st->s_name.i_name) == 0) {
-                return fail(err, st->s_name.i_pos, "'%s' is defined twice", st->s_name.i_name);
+                return bwm_sql_fail(err, st->s_name.i_pos, "'%s' is defined twice",
+                                    st->s_name.i_name);
             }
         }
         if (st->s_kind == BWM_STMT_QUERY) {
             if (query) {
-                return fail(err, st->s_pos,
-                            "a job runs one query; '%s' is a second one (run it as its own job)",
-                            st->s_name.i_name);
+                return bwm_sql_fail(
+                    err, st->s_pos,
+                    "a job runs one query; '%s' is a second one (run it as its own job)",
+                    st->s_name.i_name);
             }
             query = st;
         }
     }
     if (!query) {
-        return fail(err, sc->sc_n ? sc->sc_stmts[sc->sc_n - 1].s_pos : start,
-                    "the job has no query: add CREATE TABLE ... AS SELECT ... or CREATE STREAM "
-                    "... AS SELECT ...");
+        return bwm_sql_fail(
+            err, sc->sc_n ? sc->sc_stmts[sc->sc_n - 1].s_pos : start,
+            "the job has no query: add CREATE TABLE ... AS SELECT ... or CREATE STREAM "
+            "... AS SELECT ...");
     }
     for (i = 0; i < sc->sc_n; i++) {
         if (sc->sc_stmts[i].s_kind == BWM_STMT_STREAM &&
@@ -196,9 +185,10 @@ int bwm_plan_stream(const bwm_script_t *sc, bwm_stream_info_t *out, bwm_sql_erro
         }
     }
     if (!stream) {
-        return fail(err, query->s_from.i_pos,
-                    "unknown stream '%s': declare it with CREATE STREAM %s WITH (topic = '...')",
-                    query->s_from.i_name, query->s_from.i_name);
+        return bwm_sql_fail(
+            err, query->s_from.i_pos,
+            "unknown stream '%s': declare it with CREATE STREAM %s WITH (topic = '...')",
+            query->s_from.i_name, query->s_from.i_name);
     }
     if (check_props(stream, stream_props, "a stream", err)) {
         return -1;
@@ -212,24 +202,25 @@ int bwm_plan_stream(const bwm_script_t *sc, bwm_stream_info_t *out, bwm_sql_erro
     out->si_subject = prop_string(stream, "subject", NULL);
     framing = prop_string(stream, "framing", &where);
     if (framing && strcasecmp(framing, "raw") != 0 && strcasecmp(framing, "auto") != 0) {
-        return fail(err, where->pr_value->a_pos,
-                    "framing '%s' is not known (known: auto, for Confluent and Glue framing "
-                    "recognised per record; raw, for bare Avro written with the stream's schema)",
-                    framing);
+        return bwm_sql_fail(
+            err, where->pr_value->a_pos,
+            "framing '%s' is not known (known: auto, for Confluent and Glue framing "
+            "recognised per record; raw, for bare Avro written with the stream's schema)",
+            framing);
     }
     out->si_raw = framing && strcasecmp(framing, "raw") == 0;
     if (out->si_raw && !out->si_schema) {
-        return fail(err, where->pr_value->a_pos,
-                    "framing 'raw' needs the writer's schema: add schema = 'file.avsc'");
+        return bwm_sql_fail(err, where->pr_value->a_pos,
+                            "framing 'raw' needs the writer's schema: add schema = 'file.avsc'");
     }
     if (!out->si_topic || !out->si_topic[0]) {
-        return fail(err, stream->s_name.i_pos, "stream %s needs WITH (topic = '...')",
-                    stream->s_name.i_name);
+        return bwm_sql_fail(err, stream->s_name.i_pos, "stream %s needs WITH (topic = '...')",
+                            stream->s_name.i_name);
     }
     format = prop_string(stream, "format", &where);
     if (format && strcasecmp(format, "avro") != 0) {
-        return fail(err, where->pr_value->a_pos, "format '%s' is not supported (supported: avro)",
-                    format);
+        return bwm_sql_fail(err, where->pr_value->a_pos,
+                            "format '%s' is not supported (supported: avro)", format);
     }
     return 0;
 }
@@ -302,8 +293,8 @@ static int column_slot(planner_t *pl, const bwm_ast_t *col, bwm_ref_t *ref)
         skip = 1;
     }
     if (n - skip > BWM_PLAN_MAX_DEPTH) {
-        return fail(pl->pl_err, col->a_pos, "field path nested deeper than %d levels",
-                    BWM_PLAN_MAX_DEPTH);
+        return bwm_sql_fail(pl->pl_err, col->a_pos, "field path nested deeper than %d levels",
+                            BWM_PLAN_MAX_DEPTH);
     }
     for (i = skip; i < n; i++) {
         names[i - skip] = path[i].i_name;
@@ -315,24 +306,27 @@ static int column_slot(planner_t *pl, const bwm_ast_t *col, bwm_ref_t *ref)
         const char *near = closest_field(pl->pl_input, names, bad);
 
         if (near) {
-            return fail(pl->pl_err, path[skip + bad].i_pos,
-                        "unknown field '%s' in %s (did you mean '%s'?)", names[bad],
-                        bad ? names[bad - 1] : bwm_schema_name(pl->pl_input), near);
+            return bwm_sql_fail(pl->pl_err, path[skip + bad].i_pos,
+                                "unknown field '%s' in %s (did you mean '%s'?)", names[bad],
+                                bad ? names[bad - 1] : bwm_schema_name(pl->pl_input), near);
         }
-        return fail(pl->pl_err, path[skip + bad].i_pos, "unknown field '%s' in %s", names[bad],
-                    bad ? names[bad - 1] : bwm_schema_name(pl->pl_input));
+        return bwm_sql_fail(pl->pl_err, path[skip + bad].i_pos, "unknown field '%s' in %s",
+                            names[bad], bad ? names[bad - 1] : bwm_schema_name(pl->pl_input));
     }
     if (rc == BWM_PATH_AMBIGUOUS) {
-        return fail(pl->pl_err, path[skip + bad].i_pos,
-                    "'%s' matches several fields that differ only in case; quote it", names[bad]);
+        return bwm_sql_fail(pl->pl_err, path[skip + bad].i_pos,
+                            "'%s' matches several fields that differ only in case; quote it",
+                            names[bad]);
     }
     if (rc == BWM_PATH_NOT_RECORD) {
-        return fail(pl->pl_err, path[skip + bad + 1].i_pos,
-                    "%s is not a record, so it has no field '%s'", names[bad], names[bad + 1]);
+        return bwm_sql_fail(pl->pl_err, path[skip + bad + 1].i_pos,
+                            "%s is not a record, so it has no field '%s'", names[bad],
+                            names[bad + 1]);
     }
     if (info[n - 1].fi_type == BWM_T_NULL) {
-        return fail(pl->pl_err, col->a_pos,
-                    "field '%s' is not a scalar (boolean, number, string or enum)", names[n - 1]);
+        return bwm_sql_fail(pl->pl_err, col->a_pos,
+                            "field '%s' is not a scalar (boolean, number, string or enum)",
+                            names[n - 1]);
     }
     for (i = 0; i < n; i++) {
         nullable |= info[i].fi_null_branch >= 0;
@@ -354,7 +348,7 @@ static int column_slot(planner_t *pl, const bwm_ast_t *col, bwm_ref_t *ref)
     slot = realloc(p->p_slots, (p->p_nslots + 1) * sizeof(*slot));
     if (!slot || dotted.b_failed) {
         bwm_buf_free(&dotted);
-        return fail(pl->pl_err, col->a_pos, "out of memory");
+        return bwm_sql_fail(pl->pl_err, col->a_pos, "out of memory");
     }
     p->p_slots = slot;
     slot = &p->p_slots[p->p_nslots];
@@ -363,14 +357,14 @@ static int column_slot(planner_t *pl, const bwm_ast_t *col, bwm_ref_t *ref)
     slot->ss_path = calloc(n, sizeof(*slot->ss_path));
     if (!slot->ss_path) {
         free(dotted.b_data);
-        return fail(pl->pl_err, col->a_pos, "out of memory");
+        return bwm_sql_fail(pl->pl_err, col->a_pos, "out of memory");
     }
     p->p_nslots++;
     slot->ss_depth = n;
     for (i = 0; i < n; i++) {
         slot->ss_path[i] = strdup(info[i].fi_name);
         if (!slot->ss_path[i]) {
-            return fail(pl->pl_err, col->a_pos, "out of memory");
+            return bwm_sql_fail(pl->pl_err, col->a_pos, "out of memory");
         }
     }
     slot->ss_type = info[n - 1].fi_type;
@@ -398,9 +392,10 @@ static int result_column(void *opaque, const bwm_ast_t *col, bwm_ref_t *ref, bwm
 
     (void)opaque;
     (void)ref;
-    fail(err, col->a_pos,
-         "column %s must appear in GROUP BY or be used inside an aggregate such as LAST(%s)",
-         text ? text : "?", text ? text : "?");
+    bwm_sql_fail(
+        err, col->a_pos,
+        "column %s must appear in GROUP BY or be used inside an aggregate such as LAST(%s)",
+        text ? text : "?", text ? text : "?");
     free(text);
     return -1;
 }
@@ -420,7 +415,7 @@ static int add_agg(void *opaque, const bwm_ast_t *call, bwm_ref_t *ref, bwm_sql_
     int star;
 
     if (!text) {
-        return fail(err, call->a_pos, "out of memory");
+        return bwm_sql_fail(err, call->a_pos, "out of memory");
     }
     for (i = 0; i < p->p_naggs; i++) {
         if (strcmp(p->p_aggs[i].pa_sql, text) == 0) {
@@ -431,33 +426,34 @@ static int add_agg(void *opaque, const bwm_ast_t *call, bwm_ref_t *ref, bwm_sql_
     if (call->u.a_call.f_distinct) {
         if (!(ops && strcasecmp(ops->ao_name, "COUNT") == 0)) {
             free(text);
-            return fail(err, call->a_pos, "DISTINCT is only allowed in COUNT(DISTINCT x)");
+            return bwm_sql_fail(err, call->a_pos, "DISTINCT is only allowed in COUNT(DISTINCT x)");
         }
         ops = bwm_agg_find("COUNT_DISTINCT");
     }
     if (!ops) {
         free(text);
-        return fail(err, call->a_pos, "unknown aggregate %s", name);
+        return bwm_sql_fail(err, call->a_pos, "unknown aggregate %s", name);
     }
     if (n != (size_t)(1 + ops->ao_param)) {
         free(text);
-        return fail(err, call->a_pos, "%s takes %s, got %zu", ops->ao_name,
-                    ops->ao_param ? "a field and a constant" : "one argument", n);
+        return bwm_sql_fail(err, call->a_pos, "%s takes %s, got %zu", ops->ao_name,
+                            ops->ao_param ? "a field and a constant" : "one argument", n);
     }
     star = call->u.a_call.f_args[0]->a_kind == BWM_AST_STAR;
     if (star && !ops->ao_star) {
         free(text);
-        return fail(err, call->u.a_call.f_args[0]->a_pos, "%s takes a field, not '*'",
-                    ops->ao_name);
+        return bwm_sql_fail(err, call->u.a_call.f_args[0]->a_pos, "%s takes a field, not '*'",
+                            ops->ao_name);
     }
     if (p->p_naggs == BWM_PLAN_MAX_AGGS) {
         free(text);
-        return fail(err, call->a_pos, "more than %d aggregates in one query", BWM_PLAN_MAX_AGGS);
+        return bwm_sql_fail(err, call->a_pos, "more than %d aggregates in one query",
+                            BWM_PLAN_MAX_AGGS);
     }
     a = realloc(p->p_aggs, (p->p_naggs + 1) * sizeof(*a));
     if (!a) {
         free(text);
-        return fail(err, call->a_pos, "out of memory");
+        return bwm_sql_fail(err, call->a_pos, "out of memory");
     }
     p->p_aggs = a;
     a = &p->p_aggs[p->p_naggs++];
@@ -477,20 +473,21 @@ static int add_agg(void *opaque, const bwm_ast_t *call, bwm_ref_t *ref, bwm_sql_
 
         if (q->a_kind != BWM_AST_LITERAL ||
             (q->u.a_lit.l_kind != BWM_LIT_DOUBLE && q->u.a_lit.l_kind != BWM_LIT_INT)) {
-            return fail(err, q->a_pos, "%s's second argument must be a number between 0 and 1",
-                        ops->ao_name);
+            return bwm_sql_fail(err, q->a_pos,
+                                "%s's second argument must be a number between 0 and 1",
+                                ops->ao_name);
         }
         v = q->u.a_lit.l_kind == BWM_LIT_INT ? (double)q->u.a_lit.l_int : q->u.a_lit.l_double;
         if (!(v >= 0 && v <= 1)) {
-            return fail(err, q->a_pos, "%s's quantile must be between 0 and 1, got %g",
-                        ops->ao_name, v);
+            return bwm_sql_fail(err, q->a_pos, "%s's quantile must be between 0 and 1, got %g",
+                                ops->ao_name, v);
         }
         a->pa_params.ap_q = v;
     }
     a->pa_result_type = ops->ao_result_type(star ? BWM_T_NULL : a->pa_arg_type);
     if (a->pa_result_type == BWM_T_NULL) {
-        return fail(err, call->u.a_call.f_args[0]->a_pos, "%s cannot aggregate %s values",
-                    ops->ao_name, bwm_type_name(a->pa_arg_type));
+        return bwm_sql_fail(err, call->u.a_call.f_args[0]->a_pos, "%s cannot aggregate %s values",
+                            ops->ao_name, bwm_type_name(a->pa_arg_type));
     }
     a->pa_offset = p->p_state_size;
     p->p_state_size += (ops->ao_state_size + 7) & ~(size_t)7;
@@ -557,9 +554,9 @@ static int plan_time(planner_t *pl, const bwm_stream_info_t *si)
         return -1;
     }
     if (ref.r_type != BWM_T_LONG) {
-        return fail(pl->pl_err, id.i_pos,
-                    "timestamp field '%s' must be a long (timestamp-millis), not %s",
-                    si->si_timestamp, bwm_type_name(ref.r_type));
+        return bwm_sql_fail(pl->pl_err, id.i_pos,
+                            "timestamp field '%s' must be a long (timestamp-millis), not %s",
+                            si->si_timestamp, bwm_type_name(ref.r_type));
     }
     p->p_time_slot = ref.r_index;
     p->p_time_micros = ref.r_logical && strstr(ref.r_logical, "micros") != NULL;
@@ -577,10 +574,11 @@ static int plan_window(planner_t *pl, const bwm_stream_info_t *si)
         return 0;
     }
     if (!si->si_timestamp) {
-        return fail(pl->pl_err, w->w_pos,
-                    "a WINDOW needs event time: declare it in CREATE STREAM %s WITH (..., "
-                    "timestamp = '<field>'), or timestamp = 'kafka' for the record timestamp",
-                    si->si_name);
+        return bwm_sql_fail(
+            pl->pl_err, w->w_pos,
+            "a WINDOW needs event time: declare it in CREATE STREAM %s WITH (..., "
+            "timestamp = '<field>'), or timestamp = 'kafka' for the record timestamp",
+            si->si_name);
     }
     pw->w_size = w->w_size_ms;
     pw->w_advance = w->w_kind == BWM_WINDOW_HOPPING ? w->w_advance_ms : w->w_size_ms;
@@ -588,18 +586,18 @@ static int plan_window(planner_t *pl, const bwm_stream_info_t *si)
     pw->w_grace = w->w_grace_ms < 0 ? 0 : w->w_grace_ms;
     if (w->w_kind == BWM_WINDOW_HOPPING) {
         if (pw->w_advance > pw->w_size) {
-            return fail(pl->pl_err, w->w_pos,
-                        "ADVANCE BY (%" PRId64 " ms) must not exceed SIZE (%" PRId64 " ms)",
-                        pw->w_advance, pw->w_size);
+            return bwm_sql_fail(pl->pl_err, w->w_pos,
+                                "ADVANCE BY (%" PRId64 " ms) must not exceed SIZE (%" PRId64 " ms)",
+                                pw->w_advance, pw->w_size);
         }
         if (pw->w_size / pw->w_advance > BWM_WINDOW_MAX_HOPS ||
             (pw->w_size / pw->w_advance == BWM_WINDOW_MAX_HOPS && pw->w_size % pw->w_advance)) {
-            return fail(pl->pl_err, w->w_pos,
-                        "SIZE / ADVANCE BY puts each record in more than %d windows",
-                        BWM_WINDOW_MAX_HOPS);
+            return bwm_sql_fail(pl->pl_err, w->w_pos,
+                                "SIZE / ADVANCE BY puts each record in more than %d windows",
+                                BWM_WINDOW_MAX_HOPS);
         }
         if (pw->w_size % pw->w_advance) {
-            return fail(pl->pl_err, w->w_pos, "SIZE must be a multiple of ADVANCE BY");
+            return bwm_sql_fail(pl->pl_err, w->w_pos, "SIZE must be a multiple of ADVANCE BY");
         }
     }
     return 0;
@@ -634,21 +632,6 @@ static int default_name(const bwm_ast_t *a, char *out, size_t size)
     return -1;
 }
 
-static int avro_name_ok(const char *s)
-{
-    size_t i;
-
-    if (!s[0] || !(isalpha((unsigned char)s[0]) || s[0] == '_')) {
-        return 0;
-    }
-    for (i = 1; s[i]; i++) {
-        if (!(isalnum((unsigned char)s[i]) || s[i] == '_')) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 /* Output field names must be Avro names and unique, and not clash with the fixed fields. */
 static int check_name(planner_t *pl, const char *name, bwm_pos_t pos)
 {
@@ -656,23 +639,25 @@ static int check_name(planner_t *pl, const char *name, bwm_pos_t pos)
     static const char *const fixed[] = {"window_start", "window_end", "version"};
     size_t i;
 
-    if (!avro_name_ok(name)) {
-        return fail(pl->pl_err, pos,
-                    "'%s' is not a valid result field name ([A-Za-z_][A-Za-z0-9_]*); use AS", name);
+    if (!bwm_avro_name_ok(name)) {
+        return bwm_sql_fail(
+            pl->pl_err, pos,
+            "'%s' is not a valid result field name ([A-Za-z_][A-Za-z0-9_]*); use AS", name);
     }
     for (i = 0; i < 3; i++) {
         if (strcmp(name, fixed[i]) == 0 && (i == 2 || p->p_window.w_kind != BWM_WINDOW_NONE)) {
-            return fail(pl->pl_err, pos, "result field '%s' is reserved; use another name", name);
+            return bwm_sql_fail(pl->pl_err, pos, "result field '%s' is reserved; use another name",
+                                name);
         }
     }
     for (i = 0; i < p->p_nkeys; i++) {
         if (p->p_keys[i].pk_name && strcmp(p->p_keys[i].pk_name, name) == 0) {
-            return fail(pl->pl_err, pos, "result field '%s' is used twice", name);
+            return bwm_sql_fail(pl->pl_err, pos, "result field '%s' is used twice", name);
         }
     }
     for (i = 0; i < p->p_ncols; i++) {
         if (strcmp(p->p_cols[i].pc_name, name) == 0) {
-            return fail(pl->pl_err, pos, "result field '%s' is used twice", name);
+            return bwm_sql_fail(pl->pl_err, pos, "result field '%s' is used twice", name);
         }
     }
     return 0;
@@ -686,12 +671,12 @@ static int plan_keys(planner_t *pl)
     size_t i;
 
     if (q->s_ngroup > BWM_PLAN_MAX_KEYS) {
-        return fail(pl->pl_err, q->s_group_by[BWM_PLAN_MAX_KEYS]->a_pos,
-                    "more than %d GROUP BY expressions", BWM_PLAN_MAX_KEYS);
+        return bwm_sql_fail(pl->pl_err, q->s_group_by[BWM_PLAN_MAX_KEYS]->a_pos,
+                            "more than %d GROUP BY expressions", BWM_PLAN_MAX_KEYS);
     }
     p->p_keys = calloc(q->s_ngroup ? q->s_ngroup : 1, sizeof(*p->p_keys));
     if (!p->p_keys) {
-        return fail(pl->pl_err, q->s_pos, "out of memory");
+        return bwm_sql_fail(pl->pl_err, q->s_pos, "out of memory");
     }
     for (i = 0; i < q->s_ngroup; i++) {
         bwm_plan_key_t *k = &p->p_keys[i];
@@ -699,7 +684,7 @@ static int plan_keys(planner_t *pl)
         k->pk_sql = sql_text(q->s_group_by[i]);
         p->p_nkeys++;
         if (!k->pk_sql) {
-            return fail(pl->pl_err, q->s_pos, "out of memory");
+            return bwm_sql_fail(pl->pl_err, q->s_pos, "out of memory");
         }
         if (bwm_expr_compile(q->s_group_by[i], &row, &k->pk_expr, pl->pl_err)) {
             return -1;
@@ -707,7 +692,7 @@ static int plan_keys(planner_t *pl)
         k->pk_type = bwm_expr_type(k->pk_expr);
         k->pk_logical = bwm_expr_logical(k->pk_expr);
         if (k->pk_type == BWM_T_NULL) {
-            return fail(pl->pl_err, q->s_group_by[i]->a_pos, "cannot GROUP BY NULL");
+            return bwm_sql_fail(pl->pl_err, q->s_group_by[i]->a_pos, "cannot GROUP BY NULL");
         }
     }
     return 0;
@@ -743,8 +728,8 @@ static int name_keys(planner_t *pl)
         if (!p->p_keys[k].pk_name) {
             if (default_name(q->s_group_by[k], name, sizeof(name)) ||
                 q->s_group_by[k]->a_kind != BWM_AST_COLUMN) {
-                return fail(pl->pl_err, q->s_group_by[k]->a_pos,
-                            "this GROUP BY expression needs a name: select it with AS");
+                return bwm_sql_fail(pl->pl_err, q->s_group_by[k]->a_pos,
+                                    "this GROUP BY expression needs a name: select it with AS");
             }
             if (check_name(pl, name, q->s_group_by[k]->a_pos)) {
                 return -1;
@@ -752,7 +737,7 @@ static int name_keys(planner_t *pl)
             p->p_keys[k].pk_name = strdup(name);
         }
         if (!p->p_keys[k].pk_name) {
-            return fail(pl->pl_err, q->s_pos, "out of memory");
+            return bwm_sql_fail(pl->pl_err, q->s_pos, "out of memory");
         }
     }
     return 0;
@@ -770,7 +755,7 @@ static int add_col(planner_t *pl, const bwm_select_item_t *it, bwm_expr_t *x, co
     c = realloc(p->p_cols, (p->p_ncols + 1) * sizeof(*c));
     if (!c) {
         bwm_expr_destroy(x);
-        return fail(pl->pl_err, it->si_expr->a_pos, "out of memory");
+        return bwm_sql_fail(pl->pl_err, it->si_expr->a_pos, "out of memory");
     }
     p->p_cols = c;
     c = &p->p_cols[p->p_ncols++];
@@ -781,10 +766,10 @@ static int add_col(planner_t *pl, const bwm_select_item_t *it, bwm_expr_t *x, co
     c->pc_nullable = bwm_expr_nullable(x) || !p->p_stateless;
     c->pc_logical = bwm_expr_logical(x);
     if (c->pc_type == BWM_T_NULL) {
-        return fail(pl->pl_err, it->si_expr->a_pos,
-                    "the type of this expression is unknown (NULL); CAST it");
+        return bwm_sql_fail(pl->pl_err, it->si_expr->a_pos,
+                            "the type of this expression is unknown (NULL); CAST it");
     }
-    return c->pc_name ? 0 : fail(pl->pl_err, it->si_expr->a_pos, "out of memory");
+    return c->pc_name ? 0 : bwm_sql_fail(pl->pl_err, it->si_expr->a_pos, "out of memory");
 }
 
 /* SELECT * of a stateless query: every top-level scalar field. */
@@ -800,9 +785,10 @@ static int add_star(planner_t *pl, const bwm_select_item_t *it)
         bwm_expr_t *x;
 
         if (fi->fi_type == BWM_T_NULL) {
-            return fail(pl->pl_err, it->si_expr->a_pos,
-                        "SELECT * cannot copy field '%s': it is not a scalar; list the columns",
-                        fi->fi_name);
+            return bwm_sql_fail(
+                pl->pl_err, it->si_expr->a_pos,
+                "SELECT * cannot copy field '%s': it is not a scalar; list the columns",
+                fi->fi_name);
         }
         memset(&col, 0, sizeof(col));
         col.a_kind = BWM_AST_COLUMN;
@@ -832,9 +818,10 @@ static int plan_items(planner_t *pl)
 
         if (it->si_expr->a_kind == BWM_AST_STAR) {
             if (!p->p_stateless) {
-                return fail(pl->pl_err, it->si_expr->a_pos,
-                            "SELECT * is only for CREATE STREAM ... AS SELECT; list the keys and "
-                            "aggregates");
+                return bwm_sql_fail(
+                    pl->pl_err, it->si_expr->a_pos,
+                    "SELECT * is only for CREATE STREAM ... AS SELECT; list the keys and "
+                    "aggregates");
             }
             if (add_star(pl, it)) {
                 return -1;
@@ -860,15 +847,15 @@ static int plan_items(planner_t *pl)
             snprintf(name, sizeof(name), "%s", it->si_alias.i_name);
         } else if (default_name(it->si_expr, name, sizeof(name))) {
             bwm_expr_destroy(x);
-            return fail(pl->pl_err, it->si_expr->a_pos,
-                        "this expression needs a name: add AS name");
+            return bwm_sql_fail(pl->pl_err, it->si_expr->a_pos,
+                                "this expression needs a name: add AS name");
         }
         if (add_col(pl, it, x, name)) {
             return -1;
         }
     }
     if (!p->p_stateless && p->p_ncols == 0) {
-        return fail(pl->pl_err, q->s_pos, "the query selects no aggregate");
+        return bwm_sql_fail(pl->pl_err, q->s_pos, "the query selects no aggregate");
     }
     return 0;
 }
@@ -952,32 +939,35 @@ static int plan_query(planner_t *pl, const bwm_stream_info_t *si)
     p->p_namespace = strdup(ns ? ns : "bwm.results");
     if (!p->p_name || !p->p_input_stream || !p->p_input_topic || !p->p_output_topic ||
         !p->p_namespace) {
-        return fail(pl->pl_err, q->s_pos, "out of memory");
+        return bwm_sql_fail(pl->pl_err, q->s_pos, "out of memory");
     }
-    if (!avro_name_ok(p->p_name)) {
-        return fail(pl->pl_err, q->s_name.i_pos,
-                    "'%s' cannot name the result record: use letters, digits and _", p->p_name);
+    if (!bwm_avro_name_ok(p->p_name)) {
+        return bwm_sql_fail(pl->pl_err, q->s_name.i_pos,
+                            "'%s' cannot name the result record: use letters, digits and _",
+                            p->p_name);
     }
     p->p_stateless = !q->s_table;
     p->p_emit = q->s_emit == BWM_EMIT_DEFAULT ? BWM_EMIT_CHANGES : q->s_emit;
     if (p->p_stateless) {
         if (q->s_ngroup || q->s_window.w_kind != BWM_WINDOW_NONE || q->s_having) {
-            return fail(pl->pl_err, q->s_pos,
-                        "CREATE STREAM ... AS SELECT filters and projects; for GROUP BY, WINDOW "
-                        "or HAVING use CREATE TABLE ... AS SELECT");
+            return bwm_sql_fail(
+                pl->pl_err, q->s_pos,
+                "CREATE STREAM ... AS SELECT filters and projects; for GROUP BY, WINDOW "
+                "or HAVING use CREATE TABLE ... AS SELECT");
         }
         if (q->s_emit == BWM_EMIT_FINAL) {
-            return fail(pl->pl_err, q->s_emit_pos, "EMIT FINAL needs a windowed table");
+            return bwm_sql_fail(pl->pl_err, q->s_emit_pos, "EMIT FINAL needs a windowed table");
         }
     } else {
         if (q->s_ngroup == 0) {
-            return fail(pl->pl_err, q->s_pos,
-                        "CREATE TABLE ... AS SELECT aggregates: add GROUP BY (or use CREATE "
-                        "STREAM ... AS SELECT to filter and project)");
+            return bwm_sql_fail(
+                pl->pl_err, q->s_pos,
+                "CREATE TABLE ... AS SELECT aggregates: add GROUP BY (or use CREATE "
+                "STREAM ... AS SELECT to filter and project)");
         }
         if (p->p_emit == BWM_EMIT_FINAL && q->s_window.w_kind == BWM_WINDOW_NONE) {
-            return fail(pl->pl_err, q->s_emit_pos,
-                        "EMIT FINAL needs a WINDOW: without one, no result is ever final");
+            return bwm_sql_fail(pl->pl_err, q->s_emit_pos,
+                                "EMIT FINAL needs a WINDOW: without one, no result is ever final");
         }
     }
     if (plan_time(pl, si) || plan_window(pl, si)) {
@@ -988,8 +978,9 @@ static int plan_query(planner_t *pl, const bwm_stream_info_t *si)
             return -1;
         }
         if (bwm_expr_type(p->p_where) != BWM_T_BOOL && bwm_expr_type(p->p_where) != BWM_T_NULL) {
-            return fail(pl->pl_err, q->s_where->a_pos, "WHERE needs a BOOLEAN condition, got %s",
-                        bwm_type_name(bwm_expr_type(p->p_where)));
+            return bwm_sql_fail(pl->pl_err, q->s_where->a_pos,
+                                "WHERE needs a BOOLEAN condition, got %s",
+                                bwm_type_name(bwm_expr_type(p->p_where)));
         }
     }
     if (!p->p_stateless && (plan_keys(pl) || name_keys(pl))) {
@@ -1003,12 +994,13 @@ static int plan_query(planner_t *pl, const bwm_stream_info_t *si)
             return -1;
         }
         if (bwm_expr_type(p->p_having) != BWM_T_BOOL && bwm_expr_type(p->p_having) != BWM_T_NULL) {
-            return fail(pl->pl_err, q->s_having->a_pos, "HAVING needs a BOOLEAN condition, got %s",
-                        bwm_type_name(bwm_expr_type(p->p_having)));
+            return bwm_sql_fail(pl->pl_err, q->s_having->a_pos,
+                                "HAVING needs a BOOLEAN condition, got %s",
+                                bwm_type_name(bwm_expr_type(p->p_having)));
         }
     }
     p->p_output_schema = output_schema(p);
-    return p->p_output_schema ? 0 : fail(pl->pl_err, q->s_pos, "out of memory");
+    return p->p_output_schema ? 0 : bwm_sql_fail(pl->pl_err, q->s_pos, "out of memory");
 }
 
 bwm_plan_t *bwm_plan_new(const bwm_script_t *sc, const bwm_schema_t *input, bwm_sql_error_t *err)
@@ -1032,7 +1024,7 @@ bwm_plan_t *bwm_plan_new(const bwm_script_t *sc, const bwm_schema_t *input, bwm_
     }
     pl.pl_plan = calloc(1, sizeof(bwm_plan_t));
     if (!pl.pl_plan) {
-        fail(err, pl.pl_query->s_pos, "out of memory");
+        bwm_sql_fail(err, pl.pl_query->s_pos, "out of memory");
         return NULL;
     }
     if (plan_query(&pl, &si)) {

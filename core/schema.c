@@ -177,18 +177,6 @@ const bwm_field_info_t *bwm_schema_field_at(const bwm_schema_t *s, size_t i)
     return i < s->s_nfields ? &s->s_fields[i] : NULL;
 }
 
-const bwm_field_info_t *bwm_schema_field(const bwm_schema_t *s, const char *name)
-{
-    size_t i;
-
-    for (i = 0; i < s->s_nfields; i++) {
-        if (strcmp(s->s_fields[i].fi_name, name) == 0) {
-            return &s->s_fields[i];
-        }
-    }
-    return NULL;
-}
-
 int bwm_schema_path(const bwm_schema_t *s, const char *const *names, size_t n, int icase,
                     bwm_field_info_t *out, size_t *bad_level)
 {

@@ -42,8 +42,6 @@ const char *bwm_schema_name(const bwm_schema_t *s);
 
 size_t bwm_schema_field_count(const bwm_schema_t *s);
 const bwm_field_info_t *bwm_schema_field_at(const bwm_schema_t *s, size_t i);
-/* Returns the top-level field named name, or NULL. */
-const bwm_field_info_t *bwm_schema_field(const bwm_schema_t *s, const char *name);
 
 /* Describes field i of record node rec. */
 void bwm_schema_describe(const bwm_avro_node_t *rec, size_t i, bwm_field_info_t *fi);

@@ -55,6 +55,14 @@ void bwm_script_destroy(bwm_script_t *sc);
 void bwm_ast_destroy(bwm_ast_t *a);
 
 /*
+ * Sets err to pos and the formatted message (cut to fit), for the checks
+ * that follow parsing (planner, expressions). Returns -1, so that checks
+ * can `return bwm_sql_fail(...)`.
+ */
+int bwm_sql_fail(bwm_sql_error_t *err, bwm_pos_t pos, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/*
  * Appends to out a message for a user, in the form compilers use:
  *   job.sql:3:29: error: expected ',' or ')' in the arguments of SUM, found 'speed'
  *     SELECT vin, SUM(distance_km speed)

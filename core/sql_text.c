@@ -7,6 +7,7 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -369,6 +370,17 @@ void bwm_ast_to_sql(const bwm_ast_t *a, bwm_buf_t *out)
 }
 
 /* ------------------------------------------------------------------ errors */
+
+int bwm_sql_fail(bwm_sql_error_t *err, bwm_pos_t pos, const char *fmt, ...)
+{
+    va_list ap;
+
+    err->se_pos = pos;
+    va_start(ap, fmt);
+    vsnprintf(err->se_message, sizeof(err->se_message), fmt, ap);
+    va_end(ap);
+    return -1;
+}
 
 #define LINE_WINDOW 120 /* a longer line is shown cut to this many bytes around the column */
 

@@ -408,14 +408,3 @@ void bwm_table_clear_touched(bwm_table_t *t)
     }
     t->t_ntouched = 0;
 }
-
-void bwm_table_foreach(bwm_table_t *t, void (*fn)(bwm_entry_t *e, void *opaque), void *opaque)
-{
-    size_t i;
-
-    for (i = 0; i < t->t_cap; i++) {
-        if (t->t_slots[i]) {
-            fn(t->t_slots[i], opaque);
-        }
-    }
-}

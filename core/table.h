@@ -93,7 +93,4 @@ bwm_entry_t *const *bwm_table_touched(const bwm_table_t *t, size_t *n);
 /* Clears every touched, dirty and window mark: after the batch is committed. */
 void bwm_table_clear_touched(bwm_table_t *t);
 
-/* Calls fn for every entry; for the close index after a restart, and for tests. */
-void bwm_table_foreach(bwm_table_t *t, void (*fn)(bwm_entry_t *e, void *opaque), void *opaque);
-
 #endif

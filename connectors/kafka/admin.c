@@ -80,17 +80,3 @@ bwm_err_t bwm_admin_create_topic(rd_kafka_t *rk, const char *topic, int partitio
     rd_kafka_queue_destroy(q);
     return ret;
 }
-
-bwm_err_t bwm_admin_watermarks(rd_kafka_t *rk, const char *topic, int32_t partition, int timeout_ms,
-                               int64_t *low, int64_t *high, char *errstr, size_t errstr_size)
-{
-    rd_kafka_resp_err_t err =
-        rd_kafka_query_watermark_offsets(rk, topic, partition, low, high, timeout_ms);
-
-    if (err) {
-        return bwm_err_set(BWM_ERR_TRANSPORT, errstr, errstr_size,
-                           "cannot read offsets of %s [%d]: %s", topic, (int)partition,
-                           rd_kafka_err2str(err));
-    }
-    return BWM_OK;
-}

@@ -21,8 +21,4 @@ bwm_err_t bwm_admin_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms
 bwm_err_t bwm_admin_create_topic(rd_kafka_t *rk, const char *topic, int partitions, int replication,
                                  int timeout_ms, char *errstr, size_t errstr_size);
 
-/* Low and high watermark offsets of one partition, asked of the broker. */
-bwm_err_t bwm_admin_watermarks(rd_kafka_t *rk, const char *topic, int32_t partition, int timeout_ms,
-                               int64_t *low, int64_t *high, char *errstr, size_t errstr_size);
-
 #endif

@@ -12,7 +12,6 @@
 
 struct bwm_sink {
     rd_kafka_t *s_rk;
-    uint64_t s_delivered;
     uint64_t s_failed; /* since the last flush */
     char s_first_error[512];
 };
@@ -22,13 +21,9 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     bwm_sink_t *s = opaque;
 
     (void)rk;
-    if (m->err) {
-        if (s->s_failed++ == 0) {
-            snprintf(s->s_first_error, sizeof(s->s_first_error), "delivery to %s [%d] failed: %s",
-                     rd_kafka_topic_name(m->rkt), (int)m->partition, rd_kafka_err2str(m->err));
-        }
-    } else {
-        s->s_delivered++;
+    if (m->err && s->s_failed++ == 0) {
+        snprintf(s->s_first_error, sizeof(s->s_first_error), "delivery to %s [%d] failed: %s",
+                 rd_kafka_topic_name(m->rkt), (int)m->partition, rd_kafka_err2str(m->err));
     }
 }
 
@@ -128,9 +123,4 @@ bwm_err_t bwm_sink_flush(bwm_sink_t *s, int timeout_ms, char *errstr, size_t err
     s->s_failed = 0;
     s->s_first_error[0] = '\0';
     return ret;
-}
-
-uint64_t bwm_sink_delivered(const bwm_sink_t *s)
-{
-    return s->s_delivered;
 }

@@ -40,7 +40,4 @@ bwm_err_t bwm_sink_produce(bwm_sink_t *s, const char *topic, int32_t partition, 
  */
 bwm_err_t bwm_sink_flush(bwm_sink_t *s, int timeout_ms, char *errstr, size_t errstr_size);
 
-/* Records acknowledged since the sink was created. */
-uint64_t bwm_sink_delivered(const bwm_sink_t *s);
-
 #endif

@@ -175,8 +175,3 @@ int bwm_source_failed(const bwm_source_t *s, char *errstr, size_t errstr_size)
     }
     return s->s_failed;
 }
-
-rd_kafka_t *bwm_source_handle(bwm_source_t *s)
-{
-    return s->s_rk;
-}

@@ -53,7 +53,4 @@ bwm_err_t bwm_source_seek(bwm_source_t *s, int32_t partition, int64_t offset, ch
 /* Non-zero once a callback failed fatally; errstr then says why. */
 int bwm_source_failed(const bwm_source_t *s, char *errstr, size_t errstr_size);
 
-/* The consumer handle, for admin requests; owned by the source. */
-rd_kafka_t *bwm_source_handle(bwm_source_t *s);
-
 #endif

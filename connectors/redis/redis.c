@@ -230,8 +230,3 @@ void bwm_redis_failed(bwm_redis_t *r)
     redisFree(r->r_ctx);
     r->r_ctx = NULL;
 }
-
-const char *bwm_redis_where(const bwm_redis_t *r)
-{
-    return r->r_where;
-}

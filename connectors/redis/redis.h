@@ -40,7 +40,4 @@ redisContext *bwm_redis_ctx(bwm_redis_t *r, char *errstr, size_t errstr_size);
  */
 void bwm_redis_failed(bwm_redis_t *r);
 
-/* "host:port/db" for messages (never the password). */
-const char *bwm_redis_where(const bwm_redis_t *r);
-
 #endif

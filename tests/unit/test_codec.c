@@ -1,13 +1,13 @@
 /*
  * test_codec.c: decoding records into slots (including writer schemas that
- * differ from the reader's), encoding results, and rendering Avro as JSON.
+ * differ from the reader's), encoding results, and JSON literals.
  */
 #include <avro.h>
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "core/avrojson.h"
 #include "core/decoder.h"
+#include "core/json.h"
 #include "core/result.h"
 #include "fixtures.h"
 
@@ -168,7 +168,7 @@ Test(codec, other_writer_schemas_map_by_name_with_defaults_and_promotions)
     bwm_schema_destroy(reader);
 }
 
-Test(codec, results_encode_and_render_as_json)
+Test(codec, results_encode_and_read_back)
 {
     bwm_schema_t *s = fixture_schema();
     bwm_plan_t *p = fixture_plan_ok(s, "CREATE TABLE kpi AS SELECT vin, COUNT(*) AS samples, "
@@ -178,8 +178,12 @@ Test(codec, results_encode_and_render_as_json)
     bwm_value_t fields[5];
     bwm_buf_t b, json;
     avro_value_iface_t *iface;
-    avro_value_t v;
+    avro_value_t v, field, branch;
     avro_reader_t rd;
+    const char *str;
+    size_t len, used;
+    int64_t l;
+    char extra;
 
     cr_assert_not_null(enc, "%s", err);
     cr_assert_eq(bwm_result_enc_fields(enc), 5);
@@ -195,13 +199,32 @@ Test(codec, results_encode_and_render_as_json)
     fields[4].u.v_long = 18;
     bwm_buf_init(&b);
     cr_assert_eq(bwm_result_encode(enc, fields, &b, err, sizeof(err)), BWM_OK, "%s", err);
-    /* Read it back with avro-c and render it. */
+    /* avro-c, an independent decoder, reads back every byte and the same values. */
     iface = fixture_avro_iface(bwm_result_enc_schema(enc));
     avro_generic_value_new(iface, &v);
     rd = avro_reader_memory((const char *)b.b_data, (int64_t)b.b_len);
-    cr_assert_eq(avro_value_read(rd, &v), 0);
+    cr_assert_eq(avro_value_read(rd, &v), 0, "%s", avro_strerror());
+    cr_assert_neq(avro_read(rd, &extra, 1), 0, "bytes left after the record");
+    cr_assert_eq(avro_value_get_by_name(&v, "vin", &field, NULL), 0); /* a key: not nullable */
+    cr_assert_eq(avro_value_get_string(&field, &str, &len), 0);
+    cr_assert_eq(len, 4); /* avro-c counts the NUL */
+    cr_assert_str_eq(str, "K\n1");
+    cr_assert_eq(avro_value_get_by_name(&v, "samples", &field, NULL), 0);
+    cr_assert_eq(avro_value_get_current_branch(&field, &branch), 0);
+    cr_assert_eq(avro_value_get_long(&branch, &l), 0);
+    cr_assert_eq(l, 2);
+    cr_assert_eq(avro_value_get_by_name(&v, "big", &field, NULL), 0);
+    cr_assert_eq(avro_value_get_current_branch(&field, &branch), 0);
+    cr_assert_eq(avro_value_get_type(&branch), AVRO_NULL);
+    cr_assert_eq(avro_value_get_by_name(&v, "version", &field, NULL), 0);
+    cr_assert_eq(avro_value_get_long(&field, &l), 0);
+    cr_assert_eq(l, 18);
+    /* And bwm's own renderer gives the readable JSON. */
     bwm_buf_init(&json);
-    cr_assert_eq(bwm_avrojson_render(&v, &json), BWM_OK);
+    cr_assert_eq(bwm_avro_to_json(bwm_schema_root(bwm_result_enc_schema(enc)), b.b_data, b.b_len,
+                                  NULL, BWM_AVRO_JSON_READABLE, &json, &used, err, sizeof(err)),
+                 BWM_OK, "%s", err);
+    cr_assert_eq(used, b.b_len);
     bwm_buf_put_u8(&json, 0);
     cr_assert_str_eq((const char *)json.b_data,
                      "{\"vin\":\"K\\n1\",\"samples\":2,\"km\":0.30000000000000004,\"big\":null,"
@@ -244,9 +267,18 @@ Test(codec, json_numbers_and_strings)
         bwm_buf_put_u8(&b, 0);
         cr_assert_str_eq((const char *)b.b_data, doubles[i].text, "case %zu", i);
     }
+    /* Exact keeps every byte; text replaces ill-formed UTF-8; bytes are code points. */
     bwm_buf_reset(&b);
-    bwm_json_put_string(&b, "a\"\\\x01\xc3\xa9", 6);
+    bwm_json_put_exact(&b, "a\"\\\x01\xc3\xa9\xff", 7);
     bwm_buf_put_u8(&b, 0);
-    cr_assert_str_eq((const char *)b.b_data, "\"a\\\"\\\\\\u0001\xc3\xa9\"");
+    cr_assert_str_eq((const char *)b.b_data, "\"a\\\"\\\\\\u0001\xc3\xa9\xff\"");
+    bwm_buf_reset(&b);
+    bwm_json_put_text(&b, "a\b\xc3\xa9\xff\xe2\x82", 7);
+    bwm_buf_put_u8(&b, 0);
+    cr_assert_str_eq((const char *)b.b_data, "\"a\\b\xc3\xa9\xef\xbf\xbd\xef\xbf\xbd\"");
+    bwm_buf_reset(&b);
+    bwm_json_put_bytes(&b, "\x00\xe9", 2);
+    bwm_buf_put_u8(&b, 0);
+    cr_assert_str_eq((const char *)b.b_data, "\"\\u0000\xc3\xa9\"");
     bwm_buf_free(&b);
 }
