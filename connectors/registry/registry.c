@@ -47,6 +47,10 @@ static const bwm_conf_def_t registry_defs[] = {
              "timeout of one registry request"),
     CONF_DEF("registry.retries", BWM_CONF_INT, "3", 0, 100, rg_retries,
              "retries of a request that failed in transport or with a 5xx"),
+    CONF_DEF("registry.retry.backoff.ms", BWM_CONF_INT, "100", 1, 60000, rg_backoff_ms,
+             "pause before the first retry; it doubles with each retry"),
+    CONF_DEF("registry.retry.backoff.max.ms", BWM_CONF_INT, "5000", 1, 600000, rg_backoff_max_ms,
+             "longest pause between retries"),
     CONF_DEF("registry.max.response.bytes", BWM_CONF_INT, "4194304", 1024, 1073741824,
              rg_max_response_bytes, "largest registry response accepted"),
 };
@@ -205,13 +209,16 @@ static struct curl_slist *prepare(bwm_registry_t *r, const req_t *rq)
 
 /*
  * Performs a request and returns the HTTP status, retrying transport failures
- * and 5xx with a doubling pause. The response body is in r->r_body,
+ * and 5xx with a doubling pause (registry.retry.backoff.ms up to
+ * registry.retry.backoff.max.ms). The response body is in r->r_body,
  * NUL-terminated.
  */
 static bwm_err_t request(bwm_registry_t *r, const req_t *rq, long *status, char *errstr,
                          size_t errstr_size)
 {
-    long pause_ms = 100;
+    int64_t pause_ms = r->r_conf.rg_backoff_ms < r->r_conf.rg_backoff_max_ms
+                           ? r->r_conf.rg_backoff_ms
+                           : r->r_conf.rg_backoff_max_ms;
     int attempt;
 
     for (attempt = 0;; attempt++) {
@@ -237,20 +244,23 @@ static bwm_err_t request(bwm_registry_t *r, const req_t *rq, long *status, char 
         }
         if (attempt >= r->r_conf.rg_retries) {
             if (rc != CURLE_OK) {
-                return bwm_err_set(BWM_ERR_TRANSPORT, errstr, errstr_size, "%s: %s",
-                                   rq->rq_describe, curl_easy_strerror(rc));
+                return bwm_err_set(BWM_ERR_TRANSPORT, errstr, errstr_size,
+                                   "%s: %s (%d attempts, registry.retries)", rq->rq_describe,
+                                   curl_easy_strerror(rc), attempt + 1);
             }
-            return bwm_err_set(BWM_ERR_TRANSPORT, errstr, errstr_size, "%s: HTTP %ld",
-                               rq->rq_describe, *status);
+            return bwm_err_set(BWM_ERR_TRANSPORT, errstr, errstr_size,
+                               "%s: HTTP %ld (%d attempts, registry.retries)", rq->rq_describe,
+                               *status, attempt + 1);
         }
-        BWM_LOG(BWM_LOG_WARN, BWM_FAC_REGISTRY, "%s: %s; retrying in %ld ms", rq->rq_describe,
-                rc != CURLE_OK ? curl_easy_strerror(rc) : "server error", pause_ms);
+        BWM_LOG(BWM_LOG_WARN, BWM_FAC_REGISTRY, "%s: %s; retrying in %lld ms", rq->rq_describe,
+                rc != CURLE_OK ? curl_easy_strerror(rc) : "server error", (long long)pause_ms);
         {
             struct timespec ts = {pause_ms / 1000, (pause_ms % 1000) * 1000000L};
 
             nanosleep(&ts, NULL);
         }
-        pause_ms *= 2;
+        pause_ms =
+            pause_ms > r->r_conf.rg_backoff_max_ms / 2 ? r->r_conf.rg_backoff_max_ms : pause_ms * 2;
     }
     bwm_buf_put_u8(&r->r_body, 0);
     if (r->r_body.b_failed) {

@@ -24,6 +24,8 @@ typedef struct bwm_registry_conf {
     char *rg_glue_endpoint;
     int64_t rg_timeout_ms;
     int64_t rg_retries;
+    int64_t rg_backoff_ms;     /* first pause between attempts */
+    int64_t rg_backoff_max_ms; /* the doubling pause stops growing here */
     int64_t rg_max_response_bytes;
 } bwm_registry_conf_t;
 

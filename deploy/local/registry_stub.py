@@ -15,6 +15,11 @@ and AWSGlue.GetSchemaVersion ({"SchemaVersionId": uuid} -> the definition).
 Glue calls are not authenticated here; GET /_stub/glue-requests lists the
 target and Authorization header of each, so tests can see the SigV4 signing.
 
+For tests of the clients' behaviour, POST /_stub/fail {"count": N, "status":
+S} makes the next N registry requests answer status S (a fault injected by
+the test, not by chance), and GET /_stub/requests lists the method and path
+of every registry request so far (the /_stub and /health paths aside).
+
 Usage: registry_stub.py --port 8081 [--data FILE] [--user U --password P]
 """
 
@@ -193,6 +198,18 @@ class Handler(StubHandler):
             return self.send_json(200, {"status": "ok"})
         if path == "/_stub/glue-requests" and self.command == "GET":
             return self.send_json(200, self.server.registry.glue_requests)
+        if path == "/_stub/requests" and self.command == "GET":
+            return self.send_json(200, self.server.requests)
+        if path == "/_stub/fail" and self.command == "POST":
+            return self._set_failures(body)
+        with self.server.lock:
+            self.server.requests.append({"method": self.command, "path": path})
+            status = None
+            if self.server.failures["count"] > 0:
+                self.server.failures["count"] -= 1
+                status = self.server.failures["status"]
+        if status is not None:
+            return self._error(status, status, "Failure injected by the test")
         target = self.headers.get("X-Amz-Target")
         if target and self.command == "POST":
             return self._glue(target, body)
@@ -266,6 +283,18 @@ class Handler(StubHandler):
                                     "Message": f"{target} is not implemented by this stub"},
                               content_type=ctype)
 
+    def _set_failures(self, body):
+        try:
+            request = json.loads(body or b"{}")
+            count, status = int(request["count"]), int(request.get("status", 503))
+        except (ValueError, KeyError, TypeError):
+            return self._error(400, 400, 'Expected {"count": N, "status": S}')
+        if count < 0 or not 400 <= status <= 599:
+            return self._error(400, 400, "count must be >= 0 and status 400..599")
+        with self.server.lock:
+            self.server.failures = {"count": count, "status": status}
+        return self.send_json(200, {"count": count, "status": status})
+
     @staticmethod
     def _schema_text(body):
         try:
@@ -302,6 +331,9 @@ def main():
 
     server = StubServer((args.host, args.port), Handler)
     server.registry = Registry(args.data)
+    server.requests = []
+    server.lock = threading.Lock()
+    server.failures = {"count": 0, "status": 503}
     server.auth = None
     if args.user is not None:
         token = base64.b64encode(f"{args.user}:{args.password}".encode()).decode()
