@@ -50,6 +50,23 @@ static const bwm_conf_def_t job_defs[] = {
         "longest time records wait in a batch before it is committed"),
     DEF("commit.max.records", BWM_CONF_INT, "10000", 1, 10000000, jc_commit_max_records, 0,
         "most records in one batch"),
+    DEF("commit.max.bytes", BWM_CONF_INT, "67108864", 1024, 4294967296, jc_commit_max_bytes, 0,
+        "most bytes of input records in one batch"),
+    DEF("state.cache.max.entries", BWM_CONF_INT, "100000", 0, 1000000000, jc_cache_entries, 0,
+        "most keys' states held in memory, over all partitions (0: no limit); clean ones beyond "
+        "it are evicted after each commit"),
+    DEF("state.cache.max.bytes", BWM_CONF_INT, "268435456", 0, 1099511627776, jc_cache_bytes, 0,
+        "most bytes of states held in memory, over all partitions (0: no limit)"),
+    DEF("state.retention.ms", BWM_CONF_INT, "0", 0, 31536000000, jc_retention_ms, 0,
+        "windowed jobs: how long a closed window's final state stays in Redis (0: deleted at "
+        "close)"),
+    DEF("retry.backoff.ms", BWM_CONF_INT, "100", 1, 60000, jc_retry_backoff_ms, 0,
+        "first pause after Redis, Kafka or the registry failed; it doubles with each failure"),
+    DEF("retry.backoff.max.ms", BWM_CONF_INT, "5000", 1, 600000, jc_retry_backoff_max_ms, 0,
+        "longest pause between attempts"),
+    DEF("retry.max.ms", BWM_CONF_INT, "300000", 0, 86400000, jc_retry_max_ms, 0,
+        "how long Redis, Kafka or the registry may keep failing, at start or while running, "
+        "before bwm gives up and exits 1"),
     DEF("topics.create", BWM_CONF_BOOL, "true", 0, 0, jc_topics_create, 0,
         "create the result and dead-letter topics when missing"),
     DEF("topics.replication.factor", BWM_CONF_INT, "-1", -1, 32, jc_topics_replication, 0,

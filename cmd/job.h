@@ -27,6 +27,13 @@ typedef struct bwm_job_conf {
     char *jc_dlq_topic;
     int64_t jc_commit_interval_ms;
     int64_t jc_commit_max_records;
+    int64_t jc_commit_max_bytes;
+    int64_t jc_cache_entries;
+    int64_t jc_cache_bytes;
+    int64_t jc_retention_ms;
+    int64_t jc_retry_backoff_ms;
+    int64_t jc_retry_backoff_max_ms;
+    int64_t jc_retry_max_ms;
     int jc_topics_create;
     int64_t jc_topics_replication;
     int64_t jc_shutdown_timeout_ms;

@@ -9,7 +9,15 @@
  * must be acknowledged), each partition's changed states, close index and new
  * fence are committed in one compare-and-set, and finally the Kafka offset is
  * committed. Any failure before the state commit leaves the fence where it
- * was, so a restart reprocesses the batch and produces the same results again.
+ * was, so reprocessing the batch produces the same results again.
+ *
+ * Faults: when Redis, Kafka or the registry fails (a transient error), the
+ * batch is dropped, every partition's cached states too, and after a pause
+ * (cmd/retry.h) each partition starts again from its fence; after
+ * retry.max.ms of failures the run ends with an error. Before producing a
+ * partition's outputs the fence is read again: if another instance moved it
+ * (this one was paused past its session, a zombie), nothing is produced and
+ * the partition starts again from the new fence.
  */
 #include "cmd/processor.h"
 
@@ -19,6 +27,7 @@
 #include <string.h>
 
 #include "cmd/cli.h"
+#include "cmd/retry.h"
 #include "connectors/kafka/admin.h"
 #include "connectors/kafka/kconf.h"
 #include "connectors/kafka/sink.h"
@@ -47,6 +56,7 @@ typedef struct part {
     bwm_fence_t pt_fence; /* as this instance last read or wrote it */
     rd_kafka_message_t **pt_msgs;
     size_t pt_n;
+    size_t pt_bytes; /* of the pending records' values */
     size_t pt_cap;
     rd_kafka_message_t **pt_rows; /* the message of each staged row */
     size_t pt_rows_cap;
@@ -79,7 +89,11 @@ struct bwm_processor {
     part_t *p_parts;
     int32_t p_nparts;
     size_t p_pending;
+    size_t p_pending_bytes;
     long long p_batch_start_ms;
+    int p_flush_timeout_ms; /* runtime.timeout.ms; shutdown.timeout.ms for the last batch */
+    bwm_retry_t p_retry;
+    int p_recover; /* a fault dropped the cached states: start again from the fences */
     long long p_progress_ms;
     bwm_value_t *p_slots; /* one decoded record */
     bwm_buf_t p_inflated; /* a Glue body, decompressed */
@@ -97,6 +111,33 @@ static void fail(bwm_processor_t *p, const char *fmt, const char *msg)
         snprintf(p->p_error, sizeof(p->p_error), fmt, msg);
         BWM_LOG(BWM_LOG_ERR, BWM_FAC_MAIN, "%s", p->p_error);
     }
+}
+
+static void part_reset(bwm_processor_t *p, struct part *pt);
+
+/*
+ * A failure of step err: transient ones (a service unreachable or failing)
+ * drop the batch and every cached state, and the run loop starts again
+ * from the fences after a pause; others are fatal. Returns err.
+ */
+static bwm_err_t fault(bwm_processor_t *p, bwm_err_t err, const char *fmt, const char *msg)
+{
+    int32_t id;
+    char text[600];
+
+    if (!bwm_retry_transient(err)) {
+        fail(p, fmt, msg);
+        return err;
+    }
+    snprintf(text, sizeof(text), fmt, msg);
+    BWM_LOG(BWM_LOG_WARN, BWM_FAC_MAIN, "%s; the batch is dropped", text);
+    snprintf(p->p_error, sizeof(p->p_error), "%s", text);
+    for (id = 0; id < p->p_nparts; id++) {
+        part_reset(p, &p->p_parts[id]);
+    }
+    p->p_batch_start_ms = 0;
+    p->p_recover = 1;
+    return err;
 }
 
 static part_t *part_get(bwm_processor_t *p, int32_t id)
@@ -125,11 +166,13 @@ static void part_drop_pending(bwm_processor_t *p, part_t *pt)
         rd_kafka_message_destroy(pt->pt_msgs[i]);
     }
     p->p_pending -= pt->pt_n;
+    p->p_pending_bytes -= pt->pt_bytes;
     pt->pt_n = 0;
+    pt->pt_bytes = 0;
 }
 
 /* Forgets a partition's states and pending records. */
-static void part_reset(bwm_processor_t *p, part_t *pt)
+static void part_reset(bwm_processor_t *p, struct part *pt)
 {
     part_drop_pending(p, pt);
     bwm_engine_destroy(pt->pt_engine);
@@ -267,9 +310,9 @@ static bwm_err_t produce_dead(bwm_processor_t *p, const rd_kafka_message_t *m, c
     err = bwm_sink_produce(p->p_sink, p->p_jc->jc_dlq_topic, RD_KAFKA_PARTITION_UA, m->key,
                            m->key_len, m->payload, m->len, h, msg, sizeof(msg));
     if (err) {
+        /* The record is not dropped: the partition stops and starts again from its fence. */
         rd_kafka_headers_destroy(h);
-        fail(p, "dead-letter topic: %s", msg);
-        return err;
+        return fault(p, err, "dead-letter topic: %s", msg);
     }
     BWM_LOG(BWM_LOG_DEBUG, BWM_FAC_MAIN, "dead-lettered %s [%d] @%" PRId64 " (%s): %s",
             rd_kafka_topic_name(m->rkt), (int)m->partition, m->offset, reason, error);
@@ -314,8 +357,7 @@ static bwm_err_t stage_record(bwm_processor_t *p, part_t *pt, rd_kafka_message_t
     }
     if (err) {
         /* The registry could not be asked: the record may be good. Do not dead-letter it. */
-        fail(p, "schema registry unavailable: %s", msg);
-        return err;
+        return fault(p, err, "schema registry: %s", msg);
     }
     if (!ds->ds_dec) {
         return produce_dead(p, m, REASON_SCHEMA, ds->ds_error);
@@ -367,6 +409,60 @@ static bwm_err_t on_loaded(size_t i, const void *val, size_t len, void *opaque)
     return BWM_OK;
 }
 
+/*
+ * Re-reads the fence and moves the partition's read position to just after
+ * it; the partition's pending records and cached states are dropped.
+ */
+static bwm_err_t part_rewind(bwm_processor_t *p, int32_t id, part_t *pt)
+{
+    char msg[512];
+    bwm_err_t err;
+
+    err = part_start(p, id, pt, msg, sizeof(msg));
+    if (!err) {
+        err = bwm_source_seek(p->p_source, id,
+                              pt->pt_fence.f_offset >= 0 ? pt->pt_fence.f_offset + 1
+                                                         : RD_KAFKA_OFFSET_BEGINNING,
+                              msg, sizeof(msg));
+    }
+    if (err) {
+        return fault(p, err, "cannot start again from the fence: %s", msg);
+    }
+    return BWM_OK;
+}
+
+/*
+ * Before anything of the batch is produced: whether the fence is still the
+ * one this instance last read or wrote. If another instance moved it, this
+ * one lost the partition (it was paused past its session timeout, say):
+ * BWM_ERR_FENCED, nothing produced, the partition started again from the
+ * new fence.
+ */
+static bwm_err_t still_owner(bwm_processor_t *p, int32_t id, part_t *pt)
+{
+    bwm_fence_t cur;
+    char msg[512];
+    bwm_err_t err;
+
+    err =
+        p->p_store_ops->so_fence_get(p->p_store, p->p_jc->jc_namespace, id, &cur, msg, sizeof(msg));
+    if (err) {
+        return fault(p, err, "state store: %s", msg);
+    }
+    if (cur.f_offset == pt->pt_fence.f_offset &&
+        (cur.f_offset < 0 || cur.f_watermark == pt->pt_fence.f_watermark)) {
+        return BWM_OK;
+    }
+    BWM_LOG(BWM_LOG_WARN, BWM_FAC_STATE,
+            "partition %d: another instance moved the fence to offset %" PRId64
+            " (this one expected %" PRId64 "); its batch is dropped",
+            (int)id, cur.f_offset, pt->pt_fence.f_offset);
+    p->p_stats.ps_fenced++;
+    pt->pt_in_batch = 0;
+    err = part_rewind(p, id, pt);
+    return err ? err : BWM_ERR_FENCED;
+}
+
 /* Produces what the engine made: results, tombstones and dead letters. */
 static bwm_err_t produce_outputs(bwm_processor_t *p, part_t *pt)
 {
@@ -400,8 +496,7 @@ static bwm_err_t produce_outputs(bwm_processor_t *p, part_t *pt)
                                keylen, o->o_kind == BWM_OUT_RESULT ? p->p_enc.b_data : NULL,
                                p->p_enc.b_len, NULL, msg, sizeof(msg));
         if (err) {
-            fail(p, "results: %s", msg);
-            return err;
+            return fault(p, err, "results: %s", msg);
         }
         p->p_stats.ps_results++;
     }
@@ -446,14 +541,17 @@ static bwm_err_t process_part(bwm_processor_t *p, int32_t id, part_t *pt)
         err = p->p_store_ops->so_get_many(p->p_store, p->p_jc->jc_namespace, id, missing, nmissing,
                                           on_loaded, &lc, msg, sizeof(msg));
         if (err) {
-            fail(p, "state store: %s", msg);
-            return err;
+            return fault(p, err, "state store: %s", msg);
         }
     }
     err = bwm_engine_apply(pt->pt_engine, msg, sizeof(msg));
     if (err) {
         fail(p, "engine: %s", msg);
         return err;
+    }
+    err = still_owner(p, id, pt);
+    if (err) {
+        return err == BWM_ERR_FENCED ? BWM_OK : err;
     }
     err = produce_outputs(p, pt);
     if (err) {
@@ -465,25 +563,6 @@ static bwm_err_t process_part(bwm_processor_t *p, int32_t id, part_t *pt)
     pt->pt_in_batch = last > pt->pt_fence.f_offset;
     pt->pt_next_off = last;
     return BWM_OK;
-}
-
-/* Re-reads the fence and moves the partition's read position to just after it. */
-static bwm_err_t part_rewind(bwm_processor_t *p, int32_t id, part_t *pt)
-{
-    char msg[512];
-    bwm_err_t err;
-
-    err = part_start(p, id, pt, msg, sizeof(msg));
-    if (!err) {
-        err = bwm_source_seek(p->p_source, id,
-                              pt->pt_fence.f_offset >= 0 ? pt->pt_fence.f_offset + 1
-                                                         : RD_KAFKA_OFFSET_BEGINNING,
-                              msg, sizeof(msg));
-    }
-    if (err) {
-        fail(p, "cannot rewind to the fence: %s", msg);
-    }
-    return err;
 }
 
 /* Step 4: one compare-and-set of the partition's changed states and new fence. */
@@ -508,8 +587,11 @@ static bwm_err_t commit_part(bwm_processor_t *p, int32_t id, part_t *pt)
         return part_rewind(p, id, pt);
     }
     if (err) {
-        fail(p, "state commit failed: %s", msg);
-        return err;
+        /*
+         * The reply was lost, or Redis refused: the script may have run or
+         * not. Starting again from the fence, re-read, is right either way.
+         */
+        return fault(p, err, "state commit: %s", msg);
     }
     pt->pt_fence = next;
     bwm_engine_committed(pt->pt_engine);
@@ -542,11 +624,10 @@ static bwm_err_t process_batch(bwm_processor_t *p)
             return err;
         }
     }
-    err = bwm_sink_flush(p->p_sink, (int)p->p_jc->jc_timeout_ms, msg, sizeof(msg));
+    err = bwm_sink_flush(p->p_sink, p->p_flush_timeout_ms, msg, sizeof(msg));
     if (err) {
-        /* Nothing of this batch is committed: a restart reprocesses it from the fence. */
-        fail(p, "Kafka did not acknowledge the batch: %s", msg);
-        return err;
+        /* Nothing of this batch is committed: it is processed again from the fences. */
+        return fault(p, err, "Kafka did not acknowledge the batch: %s", msg);
     }
     for (id = 0; id < p->p_nparts; id++) {
         part_t *pt = &p->p_parts[id];
@@ -561,7 +642,21 @@ static bwm_err_t process_batch(bwm_processor_t *p)
         }
     }
     p->p_batch_start_ms = 0;
+    bwm_retry_ok(&p->p_retry);
     return BWM_OK;
+}
+
+typedef struct start_ctx {
+    bwm_processor_t *sc_p;
+    int32_t sc_id;
+    part_t *sc_pt;
+} start_ctx_t;
+
+static bwm_err_t try_start(void *opaque, char *errstr, size_t errstr_size)
+{
+    start_ctx_t *sc = opaque;
+
+    return part_start(sc->sc_p, sc->sc_id, sc->sc_pt, errstr, errstr_size);
 }
 
 static bwm_err_t on_assigned(void *opaque, int32_t id, int64_t *offset, char *errstr,
@@ -569,12 +664,16 @@ static bwm_err_t on_assigned(void *opaque, int32_t id, int64_t *offset, char *er
 {
     bwm_processor_t *p = opaque;
     part_t *pt = part_get(p, id);
+    start_ctx_t sc = {p, id, pt};
+    char what[64];
     bwm_err_t err;
 
     if (!pt) {
         return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
-    err = part_start(p, id, pt, errstr, errstr_size);
+
+    snprintf(what, sizeof(what), "reading the fence of partition %d", (int)id);
+    err = bwm_retry_until(&p->p_retry, what, try_start, &sc, errstr, errstr_size);
     if (err) {
         return err;
     }
@@ -583,13 +682,16 @@ static bwm_err_t on_assigned(void *opaque, int32_t id, int64_t *offset, char *er
     return BWM_OK;
 }
 
-static void on_revoked(void *opaque, int32_t id)
+static void on_revoked(void *opaque, int32_t id, int lost)
 {
     bwm_processor_t *p = opaque;
     part_t *pt = part_get(p, id);
 
-    /* Finish what was read before letting the partition go: results acked, state committed. */
-    if (p->p_pending > 0) {
+    /*
+     * Finish what was read before letting the partition go: results acked,
+     * state committed. Not when it is lost: its new owner may be writing.
+     */
+    if (p->p_pending > 0 && !lost) {
         process_batch(p);
     }
     if (pt) {
@@ -624,11 +726,40 @@ static bwm_err_t ensure_topics(bwm_processor_t *p, char *errstr, size_t errstr_s
     return err;
 }
 
+/* The steps of starting that wait for Redis, Kafka and the registry to be reachable. */
+typedef struct setup {
+    bwm_processor_t *su_p;
+    const bwm_conf_t *su_conf;
+    const char *su_subject;
+} setup_t;
+
+static bwm_err_t try_open_store(void *opaque, char *errstr, size_t errstr_size)
+{
+    setup_t *su = opaque;
+
+    return su->su_p->p_store_ops->so_open(su->su_conf, &su->su_p->p_store, errstr, errstr_size);
+}
+
+static bwm_err_t try_topics(void *opaque, char *errstr, size_t errstr_size)
+{
+    return ensure_topics(((setup_t *)opaque)->su_p, errstr, errstr_size);
+}
+
+static bwm_err_t try_register(void *opaque, char *errstr, size_t errstr_size)
+{
+    setup_t *su = opaque;
+    bwm_processor_t *p = su->su_p;
+
+    return bwm_registry_register(p->p_registry, su->su_subject, p->p_plan->p_output_schema,
+                                 &p->p_result_schema_id, errstr, errstr_size);
+}
+
 bwm_err_t bwm_processor_new(const bwm_conf_t *conf, const bwm_job_t *job, bwm_processor_t **out,
                             char *errstr, size_t errstr_size)
 {
     bwm_processor_t *p = calloc(1, sizeof(*p));
     char subject[512], group[512];
+    setup_t su = {p, conf, subject};
     const char *gid;
     bwm_err_t err;
 
@@ -643,8 +774,12 @@ bwm_err_t bwm_processor_new(const bwm_conf_t *conf, const bwm_job_t *job, bwm_pr
     p->p_avro_limits.al_max_bytes = (size_t)p->p_jc->jc_max_string_bytes;
     p->p_avro_limits.al_max_items = (size_t)p->p_jc->jc_max_items;
     p->p_avro_limits.al_max_depth = (size_t)p->p_jc->jc_max_depth;
+    p->p_flush_timeout_ms = (int)p->p_jc->jc_timeout_ms;
+    bwm_retry_init(&p->p_retry, p->p_jc->jc_retry_backoff_ms, p->p_jc->jc_retry_backoff_max_ms,
+                   p->p_jc->jc_retry_max_ms);
     p->p_store_ops = bwm_store_find("redis");
-    err = p->p_store_ops->so_open(conf, &p->p_store, errstr, errstr_size);
+    err = bwm_retry_until(&p->p_retry, "connecting to Redis", try_open_store, &su, errstr,
+                          errstr_size);
     if (!err) {
         err = bwm_registry_new(conf, &p->p_registry, errstr, errstr_size);
     }
@@ -652,7 +787,8 @@ bwm_err_t bwm_processor_new(const bwm_conf_t *conf, const bwm_job_t *job, bwm_pr
         err = bwm_sink_new(conf, &p->p_sink, errstr, errstr_size);
     }
     if (!err) {
-        err = ensure_topics(p, errstr, errstr_size);
+        err = bwm_retry_until(&p->p_retry, "asking Kafka for the topics", try_topics, &su, errstr,
+                              errstr_size);
     }
     if (err) {
         goto err;
@@ -665,8 +801,8 @@ bwm_err_t bwm_processor_new(const bwm_conf_t *conf, const bwm_job_t *job, bwm_pr
     snprintf(subject, sizeof(subject), "%s.%s", p->p_plan->p_namespace, p->p_plan->p_name);
     bwm_registry_subject(p->p_registry, p->p_plan->p_output_topic, subject, subject,
                          sizeof(subject));
-    err = bwm_registry_register(p->p_registry, subject, p->p_plan->p_output_schema,
-                                &p->p_result_schema_id, errstr, errstr_size);
+    err = bwm_retry_until(&p->p_retry, "registering the result schema", try_register, &su, errstr,
+                          errstr_size);
     if (err) {
         goto err;
     }
@@ -741,7 +877,8 @@ static void take(bwm_processor_t *p, rd_kafka_message_t *m)
         rd_kafka_message_destroy(m);
         return;
     }
-    if (!pt || !pt->pt_assigned) {
+    if (!pt || !pt->pt_assigned || !pt->pt_engine) {
+        /* not ours, or dropped by a fault: read again from the fence */
         rd_kafka_message_destroy(m);
         return;
     }
@@ -758,11 +895,48 @@ static void take(bwm_processor_t *p, rd_kafka_message_t *m)
         pt->pt_cap = cap;
     }
     pt->pt_msgs[pt->pt_n++] = m;
+    pt->pt_bytes += m->len;
     pt->pt_eof = 0;
     p->p_pending++;
+    p->p_pending_bytes += m->len;
     p->p_stats.ps_read++;
     if (p->p_batch_start_ms == 0) {
         p->p_batch_start_ms = bwm_cli_now_ms();
+    }
+}
+
+/*
+ * After a fault: pauses, then starts every assigned partition again from its
+ * fence, until that works or retry.max.ms has passed since the fault.
+ */
+static void recover(bwm_processor_t *p)
+{
+    int32_t id;
+    bwm_err_t err = BWM_OK;
+
+    while (p->p_recover && !p->p_failed) {
+        long long pause = bwm_retry_failed(&p->p_retry, bwm_cli_now_ms());
+
+        if (pause < 0) {
+            char last[sizeof(p->p_error)];
+
+            snprintf(last, sizeof(last), "%s", p->p_error);
+            fail(p, "%s; giving up after retry.max.ms", last);
+            return;
+        }
+        BWM_LOG(BWM_LOG_WARN, BWM_FAC_MAIN, "starting again from the fences in %lld ms", pause);
+        if (bwm_retry_sleep(pause)) {
+            return; /* stopping: nothing is pending, the fences are where they were */
+        }
+        p->p_recover = 0;
+        for (id = 0; id < p->p_nparts && !p->p_recover && !p->p_failed; id++) {
+            if (p->p_parts[id].pt_assigned) {
+                err = part_rewind(p, id, &p->p_parts[id]);
+            }
+        }
+    }
+    if (!err && !p->p_failed) {
+        BWM_LOG(BWM_LOG_NOTICE, BWM_FAC_MAIN, "every partition started again from its fence");
     }
 }
 
@@ -772,9 +946,16 @@ bwm_err_t bwm_processor_run(bwm_processor_t *p, int exit_at_end, char *errstr, s
 
     p->p_progress_ms = bwm_cli_now_ms();
     while (!bwm_cli_stop && !p->p_failed) {
-        rd_kafka_message_t *m = bwm_source_poll(p->p_source, 100);
-        long long now = bwm_cli_now_ms();
+        rd_kafka_message_t *m;
+        long long now;
         int full, due;
+
+        if (p->p_recover) {
+            recover(p);
+            continue;
+        }
+        m = bwm_source_poll(p->p_source, 100);
+        now = bwm_cli_now_ms();
 
         if (m) {
             take(p, m);
@@ -783,7 +964,8 @@ bwm_err_t bwm_processor_run(bwm_processor_t *p, int exit_at_end, char *errstr, s
             fail(p, "%s", msg);
             break;
         }
-        full = p->p_pending >= (size_t)p->p_jc->jc_commit_max_records;
+        full = p->p_pending >= (size_t)p->p_jc->jc_commit_max_records ||
+               p->p_pending_bytes >= (size_t)p->p_jc->jc_commit_max_bytes;
         due = p->p_pending > 0 && now - p->p_batch_start_ms >= p->p_jc->jc_commit_interval_ms;
         if (full || due || (exit_at_end && p->p_pending > 0 && !m)) {
             process_batch(p);
@@ -795,6 +977,7 @@ bwm_err_t bwm_processor_run(bwm_processor_t *p, int exit_at_end, char *errstr, s
         }
     }
     if (!p->p_failed && p->p_pending > 0) {
+        p->p_flush_timeout_ms = (int)p->p_jc->jc_shutdown_timeout_ms;
         process_batch(p);
     }
     if (p->p_failed) {

@@ -23,6 +23,29 @@ const bwm_store_ops_t *bwm_store_find(const char *name)
     return NULL;
 }
 
+static int cmp_part(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+
+    return (x > y) - (x < y);
+}
+
+void bwm_store_sort_partitions(int32_t *parts, size_t *n)
+{
+    size_t i, k = 0;
+
+    if (*n == 0) {
+        return;
+    }
+    qsort(parts, *n, sizeof(*parts), cmp_part);
+    for (i = 1; i < *n; i++) {
+        if (parts[i] != parts[k]) {
+            parts[++k] = parts[i];
+        }
+    }
+    *n = k + 1;
+}
+
 void bwm_fence_format(const bwm_fence_t *f, char *out, size_t size)
 {
     if (f->f_offset < 0) {
@@ -66,10 +89,14 @@ bwm_err_t bwm_fence_parse(const char *s, size_t len, bwm_fence_t *f)
     return BWM_OK;
 }
 
-/* In-memory backend: a flat list of (namespace, partition, key) -> value, and of fences. */
+/*
+ * In-memory backend: a flat list of (namespace, partition, kind, key) ->
+ * value, and of fences. Retained windows are kept without expiry.
+ */
 typedef struct mem_item {
     char *mi_ns;
     int32_t mi_part;
+    bwm_store_kind_t mi_kind;
     char *mi_key; /* NULL for the partition's fence */
     size_t mi_keylen;
     void *mi_val; /* NULL: deleted */
@@ -112,15 +139,16 @@ static void mem_close(void *ctx)
     free(m);
 }
 
-static mem_item_t *mem_find(mem_store_t *m, const char *ns, int32_t part, const char *key,
-                            size_t keylen)
+static mem_item_t *mem_find(mem_store_t *m, const char *ns, int32_t part, bwm_store_kind_t kind,
+                            const char *key, size_t keylen)
 {
     size_t i;
 
     for (i = 0; i < m->ms_count; i++) {
         mem_item_t *it = &m->ms_items[i];
 
-        if (it->mi_part == part && strcmp(it->mi_ns, ns) == 0 && !it->mi_key == !key &&
+        if (it->mi_part == part && it->mi_kind == kind && strcmp(it->mi_ns, ns) == 0 &&
+            !it->mi_key == !key &&
             (!key || (it->mi_keylen == keylen && memcmp(it->mi_key, key, keylen) == 0))) {
             return it;
         }
@@ -128,8 +156,8 @@ static mem_item_t *mem_find(mem_store_t *m, const char *ns, int32_t part, const 
     return NULL;
 }
 
-static mem_item_t *mem_add(mem_store_t *m, const char *ns, int32_t part, const char *key,
-                           size_t keylen)
+static mem_item_t *mem_add(mem_store_t *m, const char *ns, int32_t part, bwm_store_kind_t kind,
+                           const char *key, size_t keylen)
 {
     mem_item_t *it;
 
@@ -147,6 +175,7 @@ static mem_item_t *mem_add(mem_store_t *m, const char *ns, int32_t part, const c
     memset(it, 0, sizeof(*it));
     it->mi_ns = strdup(ns);
     it->mi_part = part;
+    it->mi_kind = kind;
     if (key) {
         it->mi_key = malloc(keylen ? keylen : 1);
         if (it->mi_key) {
@@ -168,7 +197,7 @@ static mem_item_t *mem_add(mem_store_t *m, const char *ns, int32_t part, const c
 static bwm_err_t mem_fence_get(void *ctx, const char *ns, int32_t part, bwm_fence_t *out,
                                char *errstr, size_t errstr_size)
 {
-    mem_item_t *it = mem_find(ctx, ns, part, NULL, 0);
+    mem_item_t *it = mem_find(ctx, ns, part, BWM_STORE_STATES, NULL, 0);
 
     (void)errstr;
     (void)errstr_size;
@@ -187,7 +216,7 @@ static bwm_err_t mem_get_many(void *ctx, const char *ns, int32_t part, const bwm
     (void)errstr;
     (void)errstr_size;
     for (i = 0; i < n; i++) {
-        mem_item_t *it = mem_find(ctx, ns, part, keys[i].kr_key, keys[i].kr_len);
+        mem_item_t *it = mem_find(ctx, ns, part, BWM_STORE_STATES, keys[i].kr_key, keys[i].kr_len);
 
         err = cb(i, it ? it->mi_val : NULL, it ? it->mi_vallen : 0, opaque);
         if (err) {
@@ -224,7 +253,7 @@ static bwm_err_t mem_commit(void *ctx, const char *ns, int32_t part, const bwm_f
                             char *errstr, size_t errstr_size)
 {
     mem_store_t *m = ctx;
-    mem_item_t *fence = mem_find(m, ns, part, NULL, 0);
+    mem_item_t *fence = mem_find(m, ns, part, BWM_STORE_STATES, NULL, 0);
     bwm_fence_t cur = {-1, BWM_WATERMARK_NONE};
     size_t i;
 
@@ -239,11 +268,12 @@ static bwm_err_t mem_commit(void *ctx, const char *ns, int32_t part, const bwm_f
     }
     for (i = 0; i < n; i++) {
         const bwm_change_t *c = &changes[i];
-        mem_item_t *it = mem_find(m, ns, part, c->ch_key, c->ch_keylen);
+        bwm_store_kind_t kind = c->ch_retain ? BWM_STORE_RETAINED : BWM_STORE_STATES;
+        mem_item_t *it = mem_find(m, ns, part, kind, c->ch_key, c->ch_keylen);
         void *v = NULL;
 
         if (!it) {
-            it = mem_add(m, ns, part, c->ch_key, c->ch_keylen);
+            it = mem_add(m, ns, part, kind, c->ch_key, c->ch_keylen);
         }
         if (c->ch_val) {
             v = malloc(c->ch_vallen ? c->ch_vallen : 1);
@@ -264,12 +294,56 @@ static bwm_err_t mem_commit(void *ctx, const char *ns, int32_t part, const bwm_f
         }
     }
     if (!fence) {
-        fence = mem_add(m, ns, part, NULL, 0);
+        fence = mem_add(m, ns, part, BWM_STORE_STATES, NULL, 0);
         if (!fence) {
             return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
         }
     }
     fence->mi_fence = *next;
+    return BWM_OK;
+}
+
+static bwm_err_t mem_scan(void *ctx, const char *ns, int32_t part, bwm_store_kind_t kind,
+                          bwm_store_scan_cb cb, void *opaque, char *errstr, size_t errstr_size)
+{
+    mem_store_t *m = ctx;
+    size_t i;
+    bwm_err_t err;
+
+    (void)errstr;
+    (void)errstr_size;
+    for (i = 0; i < m->ms_count; i++) {
+        mem_item_t *it = &m->ms_items[i];
+
+        if (it->mi_key && it->mi_val && it->mi_part == part && it->mi_kind == kind &&
+            strcmp(it->mi_ns, ns) == 0) {
+            err = cb(it->mi_key, it->mi_keylen, it->mi_val, it->mi_vallen, opaque);
+            if (err) {
+                return err;
+            }
+        }
+    }
+    return BWM_OK;
+}
+
+static bwm_err_t mem_partitions(void *ctx, const char *ns, int32_t **parts, size_t *n, char *errstr,
+                                size_t errstr_size)
+{
+    mem_store_t *m = ctx;
+    size_t i, k = 0;
+    int32_t *out = malloc((m->ms_count + 1) * sizeof(*out));
+
+    if (!out) {
+        return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
+    }
+    for (i = 0; i < m->ms_count; i++) {
+        if (!m->ms_items[i].mi_key && strcmp(m->ms_items[i].mi_ns, ns) == 0) {
+            out[k++] = m->ms_items[i].mi_part;
+        }
+    }
+    bwm_store_sort_partitions(out, &k);
+    *parts = out;
+    *n = k;
     return BWM_OK;
 }
 
@@ -280,5 +354,7 @@ const bwm_store_ops_t bwm_store_mem_ops = {
     .so_get_many = mem_get_many,
     .so_index_get = mem_index_get,
     .so_commit = mem_commit,
+    .so_scan = mem_scan,
+    .so_partitions = mem_partitions,
     .so_close = mem_close,
 };

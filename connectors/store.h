@@ -31,6 +31,13 @@ typedef bwm_err_t (*bwm_store_value_cb)(size_t i, const void *val, size_t len, v
 /* Called once per key of a partition's close index. */
 typedef bwm_err_t (*bwm_store_index_cb)(const char *key, size_t len, int64_t close, void *opaque);
 
+/* Called once per key a scan visits, with its value. */
+typedef bwm_err_t (*bwm_store_scan_cb)(const char *key, size_t keylen, const void *val, size_t len,
+                                       void *opaque);
+
+/* What a scan visits: the keys' states, or the closed windows kept by state.retention.ms. */
+typedef enum bwm_store_kind { BWM_STORE_STATES, BWM_STORE_RETAINED } bwm_store_kind_t;
+
 typedef struct bwm_store_ops {
     const char *so_name;
     /*
@@ -50,12 +57,23 @@ typedef struct bwm_store_ops {
     /*
      * Atomically: if the partition's fence equals *expect, applies the
      * changes (set or delete each key, add it to or remove it from the close
-     * index) and sets the fence to *next; otherwise changes nothing and
+     * index; a retained window is set with its expiry, apart from the
+     * states) and sets the fence to *next; otherwise changes nothing and
      * returns BWM_ERR_FENCED.
      */
     bwm_err_t (*so_commit)(void *ctx, const char *ns, int32_t part, const bwm_fence_t *expect,
                            const bwm_fence_t *next, const bwm_change_t *changes, size_t n,
                            char *errstr, size_t errstr_size);
+    /*
+     * For inspection (`bwm state`), not for the hot path: visits every key of
+     * the given kind in the partition, in no particular order. A key changed
+     * during the scan may be visited with either value, or twice.
+     */
+    bwm_err_t (*so_scan)(void *ctx, const char *ns, int32_t part, bwm_store_kind_t kind,
+                         bwm_store_scan_cb cb, void *opaque, char *errstr, size_t errstr_size);
+    /* The partitions of ns that have a fence, ascending, into a new array (free()). */
+    bwm_err_t (*so_partitions)(void *ctx, const char *ns, int32_t **parts, size_t *n, char *errstr,
+                               size_t errstr_size);
     void (*so_close)(void *ctx);
 } bwm_store_ops_t;
 
@@ -64,6 +82,9 @@ extern const bwm_store_ops_t bwm_store_redis_ops;
 
 /* The backends, for lookups by name: memory, redis. */
 const bwm_store_ops_t *bwm_store_find(const char *name);
+
+/* Sorts a list of partitions and drops repeats (a Redis SCAN may return a key twice). */
+void bwm_store_sort_partitions(int32_t *parts, size_t *n);
 
 /* Formats a fence as stored: "<offset>:<watermark>", or "" for no fence. */
 void bwm_fence_format(const bwm_fence_t *f, char *out, size_t size);

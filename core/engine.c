@@ -1193,6 +1193,8 @@ bwm_err_t bwm_engine_changes(bwm_engine_t *e, const bwm_change_t **out, size_t *
         c->ch_vallen = offs[i + 1] - offs[i];
         c->ch_index = windowed ? (en->e_nwins ? 1 : -1) : 0;
         c->ch_close = earliest_close(e, en);
+        c->ch_retain = 0;
+        c->ch_ttl_ms = 0;
     }
     free(offs);
     *out = e->e_changes;

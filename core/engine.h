@@ -56,14 +56,20 @@ typedef struct bwm_dead {
     char d_error[256];
 } bwm_dead_t;
 
-/* A store write of the commit. */
+/*
+ * A store write of the commit: a key's state (set, or deleted), or with
+ * ch_retain a closed window's final state, kept for ch_ttl_ms under its own
+ * key "<key text>@<window start>" and never read back by the engine.
+ */
 typedef struct bwm_change {
     const char *ch_key;
     size_t ch_keylen;
     const void *ch_val; /* NULL: delete the key */
     size_t ch_vallen;
-    int ch_index;     /* +1: add to the close index with ch_close; -1: remove; 0: no index */
-    int64_t ch_close; /* earliest close time of the entry's windows */
+    int ch_index;      /* +1: add to the close index with ch_close; -1: remove; 0: no index */
+    int64_t ch_close;  /* earliest close time of the entry's windows */
+    int ch_retain;     /* a closed window kept for state.retention.ms (ch_index is 0) */
+    int64_t ch_ttl_ms; /* with ch_retain: how long the store keeps it */
 } bwm_change_t;
 
 typedef struct bwm_engine_limits {

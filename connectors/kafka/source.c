@@ -1,6 +1,9 @@
 /*
  * source.c: consumer-group membership with a rebalance callback that asks
- * the runtime for each partition's start offset.
+ * the runtime for each partition's start offset and lets it finish a
+ * partition's work before it goes. Assignment is cooperative-sticky by
+ * default (only the partitions that move are revoked); the eager protocols
+ * work too.
  */
 #include "connectors/kafka/source.h"
 
@@ -20,11 +23,42 @@ struct bwm_source {
     char s_error[512];
 };
 
+/* Whether the group rebalances incrementally (cooperative-sticky): only moved partitions change. */
+static int cooperative(rd_kafka_t *rk)
+{
+    const char *proto = rd_kafka_rebalance_protocol(rk);
+
+    return proto && strcmp(proto, "COOPERATIVE") == 0;
+}
+
+/* Applies an assignment change: incrementally, or the whole assignment at once. */
+static void apply(bwm_source_t *s, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts, int add)
+{
+    rd_kafka_error_t *e = NULL;
+    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+
+    if (cooperative(rk)) {
+        e = add ? rd_kafka_incremental_assign(rk, parts) : rd_kafka_incremental_unassign(rk, parts);
+    } else {
+        err = rd_kafka_assign(rk, add ? parts : NULL);
+    }
+    if (e || err) {
+        s->s_failed = 1;
+        snprintf(s->s_error, sizeof(s->s_error), "cannot %s partitions of %s: %s",
+                 add ? "take" : "release", s->s_topic,
+                 e ? rd_kafka_error_string(e) : rd_kafka_err2str(err));
+        BWM_LOG(BWM_LOG_ERR, BWM_FAC_KAFKA, "%s", s->s_error);
+    }
+    if (e) {
+        rd_kafka_error_destroy(e);
+    }
+}
+
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
     bwm_source_t *s = opaque;
-    int i;
+    int i, lost;
 
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         for (i = 0; i < parts->cnt; i++) {
@@ -36,27 +70,29 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 s->s_failed = 1;
                 BWM_LOG(BWM_LOG_ERR, BWM_FAC_KAFKA, "cannot take %s [%d]: %s", tp->topic,
                         (int)tp->partition, s->s_error);
-                rd_kafka_assign(rk, NULL);
                 return;
             }
             tp->offset = offset;
             BWM_LOG(BWM_LOG_INFO, BWM_FAC_KAFKA, "assigned %s [%d], starting at offset %lld",
                     tp->topic, (int)tp->partition, (long long)offset);
         }
-        rd_kafka_assign(rk, parts);
+        apply(s, rk, parts, 1);
         return;
     }
     if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+        /* Lost (session timed out, fenced by the coordinator): another member may own them. */
+        lost = rd_kafka_assignment_lost(rk);
         for (i = 0; i < parts->cnt; i++) {
-            s->s_handler->sh_revoked(s->s_opaque, parts->elems[i].partition);
-            BWM_LOG(BWM_LOG_INFO, BWM_FAC_KAFKA, "released %s [%d]", parts->elems[i].topic,
+            s->s_handler->sh_revoked(s->s_opaque, parts->elems[i].partition, lost);
+            BWM_LOG(lost ? BWM_LOG_WARN : BWM_LOG_INFO, BWM_FAC_KAFKA, "%s %s [%d]",
+                    lost ? "lost" : "released", parts->elems[i].topic,
                     (int)parts->elems[i].partition);
         }
-        rd_kafka_assign(rk, NULL);
+        apply(s, rk, parts, 0);
         return;
     }
     BWM_LOG(BWM_LOG_ERR, BWM_FAC_KAFKA, "rebalance failed: %s", rd_kafka_err2str(err));
-    rd_kafka_assign(rk, NULL);
+    apply(s, rk, parts, 0);
 }
 
 bwm_err_t bwm_source_new(const bwm_conf_t *conf, const char *topic, const char *group_id,
@@ -71,6 +107,7 @@ bwm_err_t bwm_source_new(const bwm_conf_t *conf, const char *topic, const char *
         "enable.auto.offset.store", "false",
         "auto.offset.reset", "earliest",
         "enable.partition.eof", "true",
+        "partition.assignment.strategy", "cooperative-sticky",
         NULL,
     };
     /* clang-format on */

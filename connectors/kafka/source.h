@@ -20,8 +20,12 @@ typedef struct bwm_source_handler {
      */
     bwm_err_t (*sh_assigned)(void *opaque, int32_t partition, int64_t *offset, char *errstr,
                              size_t errstr_size);
-    /* partition is being revoked: finish and commit its pending batch, then forget it. */
-    void (*sh_revoked)(void *opaque, int32_t partition);
+    /*
+     * partition is being revoked: finish and commit its pending batch, then
+     * forget it. lost: the group already gave it to another member (the
+     * session timed out): forget it without producing or committing.
+     */
+    void (*sh_revoked)(void *opaque, int32_t partition, int lost);
 } bwm_source_handler_t;
 
 typedef struct bwm_source bwm_source_t;

@@ -8,6 +8,8 @@
  *   {bwm:<namespace>:<partition>}:s:<key>      the key's windows and states (core/table.h)
  *   {bwm:<namespace>:<partition>}:close        sorted set: key -> earliest close time (ms)
  *                                              of its windows (windowed jobs only)
+ *   {bwm:<namespace>:<partition>}:c:<key>@<start>  a closed window's final state, kept
+ *                                              state.retention.ms (PX) when that is set
  *
  * <offset> is the last source offset whose effect the states include;
  * <watermark> the partition's event-time watermark in ms. A commit is one
@@ -25,10 +27,12 @@
 #include "connectors/store.h"
 
 /*
- * KEYS[1] fence, KEYS[2] close index, KEYS[3..] states. ARGV[1] expected
- * fence, ARGV[2] new fence, ARGV[3] length of the state keys' prefix; then per
- * state: "S" (set) or "D" (delete), the value, and the index change: "" none,
- * "-" remove, else the close time to add.
+ * KEYS[1] fence, KEYS[2] close index, KEYS[3..] states (or retained windows).
+ * ARGV[1] expected fence, ARGV[2] new fence, ARGV[3] length of the state
+ * keys' prefix; then per key: the operation, "S" (set), "D" (delete) or "R"
+ * (set a retained window with an expiry), the value, and for "S" and "D"
+ * the index change ("" none, "-" remove, else the close time to add), for
+ * "R" the expiry in ms.
  */
 static const char COMMIT_LUA[] =
     "local cur = redis.call('GET', KEYS[1])\n"
@@ -37,13 +41,17 @@ static const char COMMIT_LUA[] =
     "local plen = tonumber(ARGV[3])\n"
     "for i = 3, #KEYS do\n"
     "  local a = 4 + (i - 3) * 3\n"
-    "  if ARGV[a] == 'S' then redis.call('SET', KEYS[i], ARGV[a + 1])\n"
-    "  else redis.call('DEL', KEYS[i]) end\n"
-    "  local ix = ARGV[a + 2]\n"
-    "  if ix ~= '' then\n"
-    "    local member = string.sub(KEYS[i], plen + 1)\n"
-    "    if ix == '-' then redis.call('ZREM', KEYS[2], member)\n"
-    "    else redis.call('ZADD', KEYS[2], ix, member) end\n"
+    "  local op = ARGV[a]\n"
+    "  if op == 'R' then redis.call('SET', KEYS[i], ARGV[a + 1], 'PX', ARGV[a + 2])\n"
+    "  else\n"
+    "    if op == 'S' then redis.call('SET', KEYS[i], ARGV[a + 1])\n"
+    "    else redis.call('DEL', KEYS[i]) end\n"
+    "    local ix = ARGV[a + 2]\n"
+    "    if ix ~= '' then\n"
+    "      local member = string.sub(KEYS[i], plen + 1)\n"
+    "      if ix == '-' then redis.call('ZREM', KEYS[2], member)\n"
+    "      else redis.call('ZADD', KEYS[2], ix, member) end\n"
+    "    end\n"
     "  end\n"
     "end\n"
     "redis.call('SET', KEYS[1], ARGV[2])\n"
@@ -346,15 +354,19 @@ static bwm_err_t store_commit(void *ctx, const char *ns, int32_t part, const bwm
     for (i = 0; i < n; i++) {
         const bwm_change_t *ch = &changes[i];
         size_t a = 8 + n + 3 * i;
+        const char *op = ch->ch_retain ? "R" : ch->ch_val ? "S" : "D";
         int bad;
 
-        if (ch->ch_index > 0) {
+        if (ch->ch_retain) {
+            snprintf(num, sizeof(num), "%" PRId64, ch->ch_ttl_ms);
+        } else if (ch->ch_index > 0) {
             snprintf(num, sizeof(num), "%" PRId64, ch->ch_close);
         } else {
             snprintf(num, sizeof(num), "%s", ch->ch_index < 0 ? "-" : "");
         }
-        bad = argv_key(s, 5 + i, ns, part, ":s:", ch->ch_key, ch->ch_keylen) ||
-              argv_set(s, a, ch->ch_val ? "S" : "D", 1) ||
+        bad = argv_key(s, 5 + i, ns, part, ch->ch_retain ? ":c:" : ":s:", ch->ch_key,
+                       ch->ch_keylen) ||
+              argv_set(s, a, op, 1) ||
               argv_set(s, a + 1, ch->ch_val ? ch->ch_val : "", ch->ch_val ? ch->ch_vallen : 0) ||
               argv_set(s, a + 2, num, strlen(num));
         if (bad) {
@@ -395,6 +407,172 @@ static bwm_err_t store_commit(void *ctx, const char *ns, int32_t part, const bwm
     return err;
 }
 
+/* Appends s to out with Redis glob's special characters escaped. */
+static void glob_escape(char *out, size_t size, size_t *len, const char *s)
+{
+    for (; *s && *len + 2 < size; s++) {
+        if (strchr("*?[]\\", *s)) {
+            out[(*len)++] = '\\';
+        }
+        out[(*len)++] = *s;
+    }
+    out[*len] = '\0';
+}
+
+/* One SCAN page: *cursor is updated, rep (freed by the caller) holds the keys. */
+static bwm_err_t scan_page(redis_store_t *s, redisContext *c, const char *pattern, char cursor[32],
+                           redisReply **keys, char *errstr, size_t errstr_size)
+{
+    const char *argv[] = {"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"};
+    redisReply *rep = redisCommandArgv(c, 6, argv, NULL);
+
+    *keys = NULL;
+    if (!rep) {
+        bwm_redis_failed(s->rs_redis);
+        return bwm_err_set(BWM_ERR_IO, errstr, errstr_size, "Redis SCAN failed: %s", c->errstr);
+    }
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
+        rep->element[0]->type != REDIS_REPLY_STRING || rep->element[1]->type != REDIS_REPLY_ARRAY) {
+        freeReplyObject(rep);
+        return bwm_err_set(BWM_ERR_TRANSPORT, errstr, errstr_size, "Redis SCAN: unexpected reply");
+    }
+    snprintf(cursor, 32, "%s", rep->element[0]->str);
+    *keys = rep;
+    return BWM_OK;
+}
+
+static bwm_err_t store_scan(void *ctx, const char *ns, int32_t part, bwm_store_kind_t kind,
+                            bwm_store_scan_cb cb, void *opaque, char *errstr, size_t errstr_size)
+{
+    redis_store_t *s = ctx;
+    redisContext *c = bwm_redis_ctx(s->rs_redis, errstr, errstr_size);
+    const char *suffix = kind == BWM_STORE_RETAINED ? ":c:" : ":s:";
+    char pattern[600], prefix[512], cursor[32] = "0";
+    size_t plen, len = 0, i;
+    bwm_err_t err = BWM_OK;
+
+    if (!c) {
+        return BWM_ERR_IO;
+    }
+    plen = (size_t)snprintf(prefix, sizeof(prefix), "{bwm:%s:%d}%s", ns, (int)part, suffix);
+    pattern[0] = '\0';
+    glob_escape(pattern, sizeof(pattern) - 1, &len, prefix);
+    pattern[len++] = '*';
+    pattern[len] = '\0';
+    do {
+        redisReply *page, *vals, *keys;
+
+        err = scan_page(s, c, pattern, cursor, &page, errstr, errstr_size);
+        if (err) {
+            return err;
+        }
+        keys = page->element[1];
+        if (keys->elements == 0) {
+            freeReplyObject(page);
+            continue;
+        }
+        if (argv_reserve(s, keys->elements + 1) || argv_set(s, 0, "MGET", 4)) {
+            freeReplyObject(page);
+            return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
+        }
+        for (i = 0; i < keys->elements; i++) {
+            if (argv_set(s, i + 1, keys->element[i]->str, keys->element[i]->len)) {
+                freeReplyObject(page);
+                return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
+            }
+        }
+        vals = redisCommandArgv(c, (int)keys->elements + 1, (const char **)s->rs_argv, s->rs_lens);
+        if (!vals) {
+            freeReplyObject(page);
+            bwm_redis_failed(s->rs_redis);
+            return bwm_err_set(BWM_ERR_IO, errstr, errstr_size, "Redis MGET failed: %s", c->errstr);
+        }
+        for (i = 0; !err && vals->type == REDIS_REPLY_ARRAY && i < vals->elements; i++) {
+            redisReply *k = keys->element[i], *v = vals->element[i];
+
+            if (v->type == REDIS_REPLY_STRING && k->len >= plen) {
+                err = cb(k->str + plen, k->len - plen, v->str, v->len, opaque);
+            }
+        }
+        freeReplyObject(vals);
+        freeReplyObject(page);
+    } while (!err && strcmp(cursor, "0") != 0);
+    return err;
+}
+
+/* The partition of a fence key "{bwm:<ns>:<partition>}:fence" of namespace ns, or -1. */
+static int32_t fence_partition(const char *key, size_t len, const char *ns)
+{
+    size_t nlen = strlen(ns);
+    long long part = 0;
+    size_t i = 5 + nlen + 1;
+
+    if (len < i + 8 || memcmp(key, "{bwm:", 5) != 0 || memcmp(key + 5, ns, nlen) != 0 ||
+        key[5 + nlen] != ':' || memcmp(key + len - 7, "}:fence", 7) != 0 || i == len - 7) {
+        return -1;
+    }
+    for (; i < len - 7; i++) {
+        if (key[i] < '0' || key[i] > '9' || part > INT32_MAX / 10) {
+            return -1;
+        }
+        part = part * 10 + (key[i] - '0');
+    }
+    return part <= INT32_MAX ? (int32_t)part : -1;
+}
+
+static bwm_err_t store_partitions(void *ctx, const char *ns, int32_t **parts, size_t *n,
+                                  char *errstr, size_t errstr_size)
+{
+    redis_store_t *s = ctx;
+    redisContext *c = bwm_redis_ctx(s->rs_redis, errstr, errstr_size);
+    char pattern[600], cursor[32] = "0";
+    int32_t *out = NULL;
+    size_t len = 0, k = 0, cap = 0, i;
+    bwm_err_t err = BWM_OK;
+
+    if (!c) {
+        return BWM_ERR_IO;
+    }
+    memcpy(pattern, "{bwm:", 6);
+    len = 5;
+    glob_escape(pattern, sizeof(pattern) - 16, &len, ns);
+    snprintf(pattern + len, sizeof(pattern) - len, ":*}:fence");
+    do {
+        redisReply *page;
+
+        err = scan_page(s, c, pattern, cursor, &page, errstr, errstr_size);
+        for (i = 0; !err && i < page->element[1]->elements; i++) {
+            redisReply *key = page->element[1]->element[i];
+            int32_t p = fence_partition(key->str, key->len, ns);
+
+            if (p < 0) {
+                continue;
+            }
+            if (k == cap) {
+                int32_t *grown = realloc(out, (cap = cap ? cap * 2 : 64) * sizeof(*out));
+
+                if (!grown) {
+                    err = bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
+                    break;
+                }
+                out = grown;
+            }
+            out[k++] = p;
+        }
+        if (page) {
+            freeReplyObject(page);
+        }
+    } while (!err && strcmp(cursor, "0") != 0);
+    if (err) {
+        free(out);
+        return err;
+    }
+    bwm_store_sort_partitions(out, &k);
+    *parts = out;
+    *n = k;
+    return BWM_OK;
+}
+
 const bwm_store_ops_t bwm_store_redis_ops = {
     .so_name = "redis",
     .so_open = store_open,
@@ -402,5 +580,7 @@ const bwm_store_ops_t bwm_store_redis_ops = {
     .so_get_many = store_get_many,
     .so_index_get = store_index_get,
     .so_commit = store_commit,
+    .so_scan = store_scan,
+    .so_partitions = store_partitions,
     .so_close = store_close,
 };
