@@ -784,7 +784,7 @@ bwm_err_t bwm_processor_new(const bwm_conf_t *conf, const bwm_job_t *job, bwm_pr
         err = bwm_registry_new(conf, &p->p_registry, errstr, errstr_size);
     }
     if (!err) {
-        err = bwm_sink_new(conf, &p->p_sink, errstr, errstr_size);
+        err = bwm_sink_new(conf, (int)p->p_jc->jc_timeout_ms, &p->p_sink, errstr, errstr_size);
     }
     if (!err) {
         err = bwm_retry_until(&p->p_retry, "asking Kafka for the topics", try_topics, &su, errstr,

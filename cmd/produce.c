@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "cmd/commands.h"
 #include "cmd/telemetry.h"
 #include "connectors/kafka/admin.h"
+#include "connectors/kafka/kconf.h"
 #include "connectors/kafka/sink.h"
 #include "connectors/registry/registry.h"
 #include "core/avro.h"
@@ -147,6 +149,18 @@ static int next_record(source_t *so, bwm_buf_t *b, const char **key, size_t *key
     return 1;
 }
 
+/*
+ * How long a full producer queue is waited on: as long as librdkafka keeps a
+ * record before failing it (kafka.message.timeout.ms), so a queue stays full
+ * only when Kafka takes nothing.
+ */
+static int queue_wait_ms(const bwm_conf_t *conf)
+{
+    long long ms = atoll(bwm_kconf_get(conf, "message.timeout.ms", "300000"));
+
+    return ms > 0 && ms < INT_MAX ? (int)ms : INT_MAX;
+}
+
 int bwm_cmd_produce(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -235,7 +249,7 @@ int bwm_cmd_produce(int argc, char **argv)
     }
     if (bwm_cli_conf_load(path, &xs, &conf, NULL, errstr, sizeof(errstr)) ||
         bwm_registry_new(conf, &reg, errstr, sizeof(errstr)) ||
-        bwm_sink_new(conf, &sink, errstr, sizeof(errstr))) {
+        bwm_sink_new(conf, queue_wait_ms(conf), &sink, errstr, sizeof(errstr))) {
         fprintf(stderr, "bwm produce: configuration error: %s\n", errstr);
         status = BWM_EXIT_USAGE;
         goto done;

@@ -12,6 +12,7 @@
 
 struct bwm_sink {
     rd_kafka_t *s_rk;
+    int s_queue_wait_ms;
     uint64_t s_failed; /* since the last flush */
     char s_first_error[512];
 };
@@ -27,7 +28,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     }
 }
 
-bwm_err_t bwm_sink_new(const bwm_conf_t *conf, bwm_sink_t **out, char *errstr, size_t errstr_size)
+bwm_err_t bwm_sink_new(const bwm_conf_t *conf, int queue_wait_ms, bwm_sink_t **out, char *errstr,
+                       size_t errstr_size)
 {
     /* librdkafka settings as key, value pairs. */
     /* clang-format off */
@@ -52,6 +54,7 @@ bwm_err_t bwm_sink_new(const bwm_conf_t *conf, bwm_sink_t **out, char *errstr, s
         free(s);
         return BWM_ERR_INVALID;
     }
+    s->s_queue_wait_ms = queue_wait_ms;
     rd_kafka_conf_set_opaque(kc, s);
     rd_kafka_conf_set_dr_msg_cb(kc, on_delivery);
     s->s_rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, kerr, sizeof(kerr));
@@ -87,6 +90,7 @@ bwm_err_t bwm_sink_produce(bwm_sink_t *s, const char *topic, int32_t partition, 
                            rd_kafka_headers_t *headers, char *errstr, size_t errstr_size)
 {
     rd_kafka_resp_err_t err;
+    int waited = 0;
 
     for (;;) {
         err = rd_kafka_producev(s->s_rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
@@ -96,8 +100,14 @@ bwm_err_t bwm_sink_produce(bwm_sink_t *s, const char *topic, int32_t partition, 
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             break;
         }
+        if (waited >= s->s_queue_wait_ms) {
+            return bwm_err_set(BWM_ERR_TIMEOUT, errstr, errstr_size,
+                               "the producer queue stayed full for %d ms (%d records in flight)",
+                               waited, rd_kafka_outq_len(s->s_rk));
+        }
         /* Backpressure: serve delivery reports until the queue has room. */
         rd_kafka_poll(s->s_rk, 100);
+        waited += 100;
     }
     if (err) {
         return bwm_err_set(BWM_ERR_TRANSPORT, errstr, errstr_size, "cannot produce to %s: %s",

@@ -15,8 +15,13 @@
 
 typedef struct bwm_sink bwm_sink_t;
 
-/* Creates the producer from conf's kafka.* keys. Caller frees with bwm_sink_destroy(). */
-bwm_err_t bwm_sink_new(const bwm_conf_t *conf, bwm_sink_t **out, char *errstr, size_t errstr_size);
+/*
+ * Creates the producer from conf's kafka.* keys. A full local queue is
+ * waited on for at most queue_wait_ms per record (backpressure). Caller
+ * frees with bwm_sink_destroy().
+ */
+bwm_err_t bwm_sink_new(const bwm_conf_t *conf, int queue_wait_ms, bwm_sink_t **out, char *errstr,
+                       size_t errstr_size);
 
 /* Flushes what is in flight (bounded by timeout_ms) and frees the producer. */
 void bwm_sink_destroy(bwm_sink_t *s, int timeout_ms);
@@ -27,7 +32,8 @@ rd_kafka_t *bwm_sink_handle(bwm_sink_t *s);
 /*
  * Queues one record. partition may be RD_KAFKA_PARTITION_UA (partitioned by
  * key, murmur2 as the Java client does). Takes ownership of headers (may be
- * NULL) on success only. Waits while the local queue is full.
+ * NULL) on success only. Waits while the local queue is full, up to the
+ * sink's queue_wait_ms (then BWM_ERR_TIMEOUT: Kafka is not taking records).
  */
 bwm_err_t bwm_sink_produce(bwm_sink_t *s, const char *topic, int32_t partition, const void *key,
                            size_t keylen, const void *val, size_t vallen,
