@@ -602,6 +602,35 @@ static bwm_err_t commit_part(bwm_processor_t *p, int32_t id, part_t *pt)
     return BWM_OK;
 }
 
+/*
+ * Shares the cache budget (state.cache.max.entries and .bytes) equally among
+ * the partitions' engines and drops the clean states beyond each share.
+ */
+static void evict(bwm_processor_t *p)
+{
+    size_t engines = 0, entries, bytes;
+    int32_t id;
+
+    for (id = 0; id < p->p_nparts; id++) {
+        engines += p->p_parts[id].pt_engine != NULL;
+    }
+    if (engines == 0) {
+        return;
+    }
+    entries = (size_t)p->p_jc->jc_cache_entries;
+    bytes = (size_t)p->p_jc->jc_cache_bytes;
+    entries = entries ? (entries + engines - 1) / engines : 0;
+    bytes = bytes ? (bytes + engines - 1) / engines : 0;
+    for (id = 0; id < p->p_nparts; id++) {
+        bwm_engine_t *e = p->p_parts[id].pt_engine;
+
+        if (e) {
+            bwm_engine_set_budget(e, entries, bytes);
+            p->p_stats.ps_evicted += bwm_engine_evict(e);
+        }
+    }
+}
+
 /* Runs one batch over every partition with pending records. */
 static bwm_err_t process_batch(bwm_processor_t *p)
 {
@@ -641,6 +670,7 @@ static bwm_err_t process_batch(bwm_processor_t *p)
             }
         }
     }
+    evict(p);
     p->p_batch_start_ms = 0;
     bwm_retry_ok(&p->p_retry);
     return BWM_OK;
@@ -771,6 +801,7 @@ bwm_err_t bwm_processor_new(const bwm_conf_t *conf, const bwm_job_t *job, bwm_pr
     p->p_plan = job->j_plan;
     p->p_limits.el_max_key_bytes = (size_t)p->p_jc->jc_max_key_bytes;
     p->p_limits.el_eval_bytes = (size_t)p->p_jc->jc_eval_bytes;
+    p->p_limits.el_retention_ms = p->p_jc->jc_retention_ms;
     p->p_avro_limits.al_max_bytes = (size_t)p->p_jc->jc_max_string_bytes;
     p->p_avro_limits.al_max_items = (size_t)p->p_jc->jc_max_items;
     p->p_avro_limits.al_max_depth = (size_t)p->p_jc->jc_max_depth;
@@ -989,6 +1020,7 @@ bwm_err_t bwm_processor_run(bwm_processor_t *p, int exit_at_end, char *errstr, s
 void bwm_processor_get_stats(const bwm_processor_t *p, bwm_processor_stats_t *out)
 {
     *out = p->p_stats;
+    out->ps_retries = p->p_retry.rt_failures;
 }
 
 void bwm_processor_destroy(bwm_processor_t *p)

@@ -22,7 +22,9 @@ typedef struct bwm_processor_stats {
     uint64_t ps_dead;     /* records sent to the dead-letter topic */
     uint64_t ps_results;  /* results produced */
     uint64_t ps_batches;  /* partition batches committed */
-    uint64_t ps_fenced;   /* commits refused because another instance moved the fence */
+    uint64_t ps_fenced;   /* batches dropped because another instance moved the fence */
+    uint64_t ps_evicted;  /* states dropped from memory to keep within the cache budget */
+    uint64_t ps_retries;  /* faults (Redis, Kafka, registry) ridden out */
 } bwm_processor_stats_t;
 
 typedef struct bwm_processor bwm_processor_t;

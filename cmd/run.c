@@ -91,9 +91,11 @@ int bwm_cmd_run(int argc, char **argv)
     fprintf(stderr,
             "bwm run: read %" PRIu64 ", applied %" PRIu64 ", filtered %" PRIu64
             ", skipped by fence %" PRIu64 ", dead-lettered %" PRIu64 ", results %" PRIu64
-            ", batches %" PRIu64 ", fenced %" PRIu64 ", %.1f s (%.0f records/s)\n",
+            ", batches %" PRIu64 ", fenced %" PRIu64 ", evicted %" PRIu64 ", retries %" PRIu64
+            ", %.1f s (%.0f records/s)\n",
             st.ps_read, st.ps_applied, st.ps_filtered, st.ps_skipped, st.ps_dead, st.ps_results,
-            st.ps_batches, st.ps_fenced, secs, secs > 0 ? (double)st.ps_read / secs : 0.0);
+            st.ps_batches, st.ps_fenced, st.ps_evicted, st.ps_retries, secs,
+            secs > 0 ? (double)st.ps_read / secs : 0.0);
 done:
     bwm_processor_destroy(proc);
     bwm_job_destroy(job);

@@ -107,7 +107,7 @@ typedef struct mem_item {
 } mem_item_t;
 
 typedef struct mem_store {
-    mem_item_t *ms_items;
+    mem_item_t **ms_items; /* each allocated apart, so pointers stay valid as the list grows */
     size_t ms_count;
     size_t ms_cap;
 } mem_store_t;
@@ -131,9 +131,10 @@ static void mem_close(void *ctx)
         return;
     }
     for (i = 0; i < m->ms_count; i++) {
-        free(m->ms_items[i].mi_ns);
-        free(m->ms_items[i].mi_key);
-        free(m->ms_items[i].mi_val);
+        free(m->ms_items[i]->mi_ns);
+        free(m->ms_items[i]->mi_key);
+        free(m->ms_items[i]->mi_val);
+        free(m->ms_items[i]);
     }
     free(m->ms_items);
     free(m);
@@ -145,7 +146,7 @@ static mem_item_t *mem_find(mem_store_t *m, const char *ns, int32_t part, bwm_st
     size_t i;
 
     for (i = 0; i < m->ms_count; i++) {
-        mem_item_t *it = &m->ms_items[i];
+        mem_item_t *it = m->ms_items[i];
 
         if (it->mi_part == part && it->mi_kind == kind && strcmp(it->mi_ns, ns) == 0 &&
             !it->mi_key == !key &&
@@ -163,7 +164,7 @@ static mem_item_t *mem_add(mem_store_t *m, const char *ns, int32_t part, bwm_sto
 
     if (m->ms_count == m->ms_cap) {
         size_t cap = m->ms_cap ? m->ms_cap * 2 : 64;
-        mem_item_t *n = realloc(m->ms_items, cap * sizeof(*n));
+        mem_item_t **n = realloc(m->ms_items, cap * sizeof(*n));
 
         if (!n) {
             return NULL;
@@ -171,8 +172,10 @@ static mem_item_t *mem_add(mem_store_t *m, const char *ns, int32_t part, bwm_sto
         m->ms_items = n;
         m->ms_cap = cap;
     }
-    it = &m->ms_items[m->ms_count];
-    memset(it, 0, sizeof(*it));
+    it = calloc(1, sizeof(*it));
+    if (!it) {
+        return NULL;
+    }
     it->mi_ns = strdup(ns);
     it->mi_part = part;
     it->mi_kind = kind;
@@ -186,11 +189,12 @@ static mem_item_t *mem_add(mem_store_t *m, const char *ns, int32_t part, bwm_sto
     if (!it->mi_ns || (key && !it->mi_key)) {
         free(it->mi_ns);
         free(it->mi_key);
+        free(it);
         return NULL;
     }
     it->mi_fence.f_offset = -1;
     it->mi_fence.f_watermark = BWM_WATERMARK_NONE;
-    m->ms_count++;
+    m->ms_items[m->ms_count++] = it;
     return it;
 }
 
@@ -236,7 +240,7 @@ static bwm_err_t mem_index_get(void *ctx, const char *ns, int32_t part, bwm_stor
     (void)errstr;
     (void)errstr_size;
     for (i = 0; i < m->ms_count; i++) {
-        mem_item_t *it = &m->ms_items[i];
+        mem_item_t *it = m->ms_items[i];
 
         if (it->mi_indexed && it->mi_part == part && strcmp(it->mi_ns, ns) == 0) {
             err = cb(it->mi_key, it->mi_keylen, it->mi_close, opaque);
@@ -313,7 +317,7 @@ static bwm_err_t mem_scan(void *ctx, const char *ns, int32_t part, bwm_store_kin
     (void)errstr;
     (void)errstr_size;
     for (i = 0; i < m->ms_count; i++) {
-        mem_item_t *it = &m->ms_items[i];
+        mem_item_t *it = m->ms_items[i];
 
         if (it->mi_key && it->mi_val && it->mi_part == part && it->mi_kind == kind &&
             strcmp(it->mi_ns, ns) == 0) {
@@ -337,8 +341,8 @@ static bwm_err_t mem_partitions(void *ctx, const char *ns, int32_t **parts, size
         return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
     for (i = 0; i < m->ms_count; i++) {
-        if (!m->ms_items[i].mi_key && strcmp(m->ms_items[i].mi_ns, ns) == 0) {
-            out[k++] = m->ms_items[i].mi_part;
+        if (!m->ms_items[i]->mi_key && strcmp(m->ms_items[i]->mi_ns, ns) == 0) {
+            out[k++] = m->ms_items[i]->mi_part;
         }
     }
     bwm_store_sort_partitions(out, &k);

@@ -64,6 +64,11 @@ typedef struct bwm_agg_ops {
     bwm_err_t (*ao_decode)(void *st, bwm_cursor_t *c);
     /* Frees what the state points to; NULL when it points to nothing. */
     void (*ao_destroy)(void *st);
+    /*
+     * Bytes of heap memory the state owns now (what ao_destroy would free),
+     * for the engine's memory accounting; NULL when it never owns any.
+     */
+    size_t (*ao_heap)(const void *st);
 } bwm_agg_ops_t;
 
 /* Finds an aggregate by SQL name or alias, case-insensitively; NULL when unknown. */

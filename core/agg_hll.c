@@ -314,6 +314,20 @@ static void hll_destroy(void *st)
     hll_clear(st);
 }
 
+static size_t hll_heap(const void *st)
+{
+    const hll_state_t *s = st;
+
+    switch (s->hs_form) {
+        case HLL_FORM_SPARSE:
+            return (size_t)hll_cap(s->hs_n) * sizeof(uint32_t);
+        case HLL_FORM_DENSE:
+            return sizeof(hll_dense_t);
+        default:
+            return 0;
+    }
+}
+
 /* Replaces a sparse or empty state by the dense state of its entries and e[0..n). */
 static bwm_err_t hll_densify(hll_state_t *s, const uint32_t *e, uint32_t n)
 {
@@ -661,4 +675,5 @@ const bwm_agg_ops_t bwm_agg_count_distinct = {
     .ao_encode = hll_encode,
     .ao_decode = hll_decode,
     .ao_destroy = hll_destroy,
+    .ao_heap = hll_heap,
 };

@@ -30,10 +30,10 @@
  * sketches of any split of the values gives bucket for bucket the sketch of
  * all of them, in any order.
  *
- * Memory. 24 bytes inline. The first value allocates a 96-byte header; then
+ * Memory. 24 bytes inline. The first value allocates a 112-byte header; then
  * 12 bytes per non-empty bucket (an i32 index and a u64 count in two sorted
  * arrays, capacity 4, 8, ..., 2048 per sign), so a few values take about
- * 150 bytes and the worst case is 96 + 2 * 2048 * 12 bytes, about 48 KiB.
+ * 160 bytes and the worst case is 112 + 2 * 2048 * 12 bytes, about 48 KiB.
  *
  * Encoding: version 1, argument type (u8), collapsed (u8 0/1), counts of
  * zeros, -inf, +inf and NaN (u64 each), then the positive and the negative
@@ -57,7 +57,9 @@
 typedef struct sk_store {
     int32_t *st_idx;  /* ascending */
     uint64_t *st_cnt; /* each at least 1 */
-    uint32_t st_n;    /* arrays hold at least sk_cap(st_n) */
+    uint32_t st_n;
+    uint32_t st_icap; /* entries st_idx and st_cnt hold, at least sk_cap(st_n) */
+    uint32_t st_ccap;
 } sk_store_t;
 
 typedef struct sketch {
@@ -101,27 +103,40 @@ static void sketch_free(sketch_t *sk)
     }
 }
 
-/* Makes the arrays hold at least sk_cap(need) entries. */
-static bwm_err_t store_reserve(sk_store_t *st, uint32_t need)
+/* Resizes the arrays to cap entries (either may be left as it was when memory runs out). */
+static bwm_err_t store_resize(sk_store_t *st, uint32_t cap)
 {
-    uint32_t cap = sk_cap(need);
     int32_t *idx;
     uint64_t *cnt;
 
-    if (st->st_idx && cap <= sk_cap(st->st_n)) {
+    if (cap != st->st_icap) {
+        idx = realloc(st->st_idx, cap * sizeof(*idx));
+        if (!idx) {
+            return BWM_ERR_NOMEM;
+        }
+        st->st_idx = idx;
+        st->st_icap = cap;
+    }
+    if (cap != st->st_ccap) {
+        cnt = realloc(st->st_cnt, cap * sizeof(*cnt));
+        if (!cnt) {
+            return BWM_ERR_NOMEM;
+        }
+        st->st_cnt = cnt;
+        st->st_ccap = cap;
+    }
+    return BWM_OK;
+}
+
+/* Makes the arrays hold at least sk_cap(need) entries; they never shrink here. */
+static bwm_err_t store_reserve(sk_store_t *st, uint32_t need)
+{
+    uint32_t cap = sk_cap(need);
+
+    if (cap <= st->st_icap && cap <= st->st_ccap) {
         return BWM_OK;
     }
-    idx = realloc(st->st_idx, cap * sizeof(*idx));
-    if (!idx) {
-        return BWM_ERR_NOMEM;
-    }
-    st->st_idx = idx;
-    cnt = realloc(st->st_cnt, cap * sizeof(*cnt));
-    if (!cnt) {
-        return BWM_ERR_NOMEM;
-    }
-    st->st_cnt = cnt;
-    return BWM_OK;
+    return store_resize(st, cap);
 }
 
 /* Position of the first bucket whose index is not below idx. */
@@ -259,18 +274,7 @@ static bwm_err_t store_union(const sk_store_t *a, const sk_store_t *b, sk_store_
         }
     }
     /* give back what the union did not need; keeping the larger block is fine too */
-    if (sk_cap(out->st_n) < sk_cap(a->st_n + b->st_n)) {
-        int32_t *idx = realloc(out->st_idx, sk_cap(out->st_n) * sizeof(*idx));
-        uint64_t *cnt;
-
-        if (idx) {
-            out->st_idx = idx;
-        }
-        cnt = realloc(out->st_cnt, sk_cap(out->st_n) * sizeof(*cnt));
-        if (cnt) {
-            out->st_cnt = cnt;
-        }
-    }
+    (void)store_resize(out, sk_cap(out->st_n));
     return BWM_OK;
 }
 
@@ -295,6 +299,17 @@ static void pct_destroy(void *st)
 
     sketch_free(s->ps_sk);
     s->ps_sk = NULL;
+}
+
+static size_t pct_heap(const void *st)
+{
+    const sketch_t *sk = ((const pct_state_t *)st)->ps_sk;
+
+    if (!sk) {
+        return 0;
+    }
+    return sizeof(*sk) + ((size_t)sk->sk_pos.st_icap + sk->sk_neg.st_icap) * sizeof(int32_t) +
+           ((size_t)sk->sk_pos.st_ccap + sk->sk_neg.st_ccap) * sizeof(uint64_t);
 }
 
 static bwm_err_t pct_add(void *st, const bwm_agg_input_t *in)
@@ -544,4 +559,5 @@ const bwm_agg_ops_t bwm_agg_percentile = {
     .ao_encode = pct_encode,
     .ao_decode = pct_decode,
     .ao_destroy = pct_destroy,
+    .ao_heap = pct_heap,
 };

@@ -16,8 +16,9 @@
  * greater.
  *
  * A state is 16 bytes (MIN, MAX) or 32 bytes (FIRST, LAST) inline. A string
- * value is copied into a heap block of its length + 1 that the state owns
- * (ao_destroy frees it); the block is reused while later values are no longer.
+ * value is copied into a heap block that the state owns (ao_destroy frees
+ * it). The block's size is a power of two, at least 16 bytes, so that it is
+ * reused while later values fit and ao_heap knows its size without storing it.
  *
  * Encoding: version 1, argument type (u8), has-value (u8); then, when there
  * is a value, FIRST/LAST write time (i64) and offset (i64), and all write the
@@ -34,6 +35,7 @@
 typedef struct scalar {
     uint8_t sc_type; /* bwm_type_t of the argument */
     uint8_t sc_any;  /* holds a value */
+    uint8_t sc_cap;  /* a string block's size is 1 << sc_cap bytes */
     uint32_t sc_len; /* length of a string value */
     union {
         int64_t sc_long; /* BIGINT, and BOOLEAN as 0 or 1 */
@@ -165,6 +167,14 @@ static int value_cmp(const bwm_value_t *a, const bwm_value_t *b)
     }
 }
 
+/* The heap bytes of a scalar: its string block, if any. */
+static size_t scalar_heap(const void *st)
+{
+    const scalar_t *s = st;
+
+    return s->sc_type == BWM_T_STRING && s->u.sc_str ? (size_t)1 << s->sc_cap : 0;
+}
+
 /* Keeps v (of the state's type). Fails only for lack of memory; s is then unchanged. */
 static bwm_err_t scalar_set(scalar_t *s, const bwm_value_t *v)
 {
@@ -176,13 +186,19 @@ static bwm_err_t scalar_set(scalar_t *s, const bwm_value_t *v)
             if (n >= UINT32_MAX) {
                 return BWM_ERR_NOMEM;
             }
-            if (!s->u.sc_str || n > s->sc_len) {
-                char *p = realloc(s->u.sc_str, n + 1);
+            if (!s->u.sc_str || n >= (size_t)1 << s->sc_cap) {
+                uint8_t cap = 4;
+                char *p;
 
+                while (n >= (size_t)1 << cap) {
+                    cap++;
+                }
+                p = realloc(s->u.sc_str, (size_t)1 << cap);
                 if (!p) {
                     return BWM_ERR_NOMEM;
                 }
                 s->u.sc_str = p;
+                s->sc_cap = cap;
             }
             if (n) {
                 memmove(s->u.sc_str, v->u.v_str.p, n);
@@ -390,6 +406,7 @@ const bwm_agg_ops_t bwm_agg_min = {
     .ao_encode = extreme_encode,
     .ao_decode = extreme_decode,
     .ao_destroy = scalar_destroy,
+    .ao_heap = scalar_heap,
 };
 
 const bwm_agg_ops_t bwm_agg_max = {
@@ -405,11 +422,12 @@ const bwm_agg_ops_t bwm_agg_max = {
     .ao_encode = extreme_encode,
     .ao_decode = extreme_decode,
     .ao_destroy = scalar_destroy,
+    .ao_heap = scalar_heap,
 };
 
 /* FIRST and LAST: sign 1 keeps the smallest (time, offset, value), -1 the largest. */
 typedef struct pick_state {
-    scalar_t ps_v; /* first, so that ao_result and ao_destroy see a scalar_t */
+    scalar_t ps_v; /* first, so that ao_result, ao_destroy and ao_heap see a scalar_t */
     int64_t ps_time;
     int64_t ps_offset;
 } pick_state_t;
@@ -539,6 +557,7 @@ const bwm_agg_ops_t bwm_agg_first = {
     .ao_encode = pick_encode,
     .ao_decode = pick_decode,
     .ao_destroy = scalar_destroy,
+    .ao_heap = scalar_heap,
 };
 
 const bwm_agg_ops_t bwm_agg_last = {
@@ -554,4 +573,5 @@ const bwm_agg_ops_t bwm_agg_last = {
     .ao_encode = pick_encode,
     .ao_decode = pick_decode,
     .ao_destroy = scalar_destroy,
+    .ao_heap = scalar_heap,
 };

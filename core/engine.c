@@ -2,12 +2,24 @@
  * engine.c: the batch execution of a plan over one partition.
  *
  * Windows close in order of their close time: a min-heap holds each entry
- * with windows at its earliest close time (stale items are skipped when
- * popped), and a second heap holds keys known only from the store's close
- * index until their state is read. When a record raises the watermark, every
- * window whose close time it reaches is closed: EMIT FINAL produces its one
- * result with the version of that record, EMIT CHANGES its last change if
- * still unsent; then the window's state is dropped.
+ * with windows once, at the earliest close time of its windows (kept exact
+ * as windows change, the entry knowing its place), ties broken by key so
+ * that the order never depends on the heap's history. A second heap holds
+ * keys known only from the store, by close time, until their state is read:
+ * those of the store's close index at start, and those of entries dropped
+ * from memory by bwm_engine_evict(). When a record raises the watermark,
+ * every window whose close time it reaches is closed: EMIT FINAL produces
+ * its one result with the version of that record, EMIT CHANGES its last
+ * change if still unsent; then the window's state is dropped (and, with a
+ * retention, written once more under its own key).
+ *
+ * The cache: the table keeps the recency and the bytes of its entries;
+ * bwm_engine_evict() drops its oldest clean entries, those without windows
+ * first. A dropped entry with windows leaves its key in the second heap at
+ * the close time it had, so it is read again when the batch that closes its
+ * windows is missing it, as after a restart; a key seen again before that
+ * is simply missing. Since entries close in (time, key) order and a restored
+ * entry equals the one dropped, outputs and store writes do not change.
  */
 #include "engine.h"
 
@@ -23,8 +35,8 @@
 #include "result.h"
 #include "table.h"
 
-/* Most key columns in one composite key text. */
-#define KEY_TEXT_MAX 65536
+/* Expected keys held before duplicates are first looked for. */
+#define EXPECT_TIDY_MIN 1024
 
 typedef enum row_state {
     ROW_STAGED,
@@ -42,18 +54,34 @@ typedef struct row {
     row_state_t r_state;
 } row_t;
 
-typedef struct heap_item {
-    int64_t h_close;
-    bwm_entry_t *h_entry; /* main heap */
-    char *h_key;          /* expected heap: owned key text */
-    size_t h_keylen;
-} heap_item_t;
+/* Entries with windows by (e_close, hash, key); an entry's e_pos is its place. */
+typedef struct close_heap {
+    bwm_entry_t **cq_items;
+    size_t cq_n;
+    size_t cq_cap;
+} close_heap_t;
 
-typedef struct heap {
-    heap_item_t *hp_items;
-    size_t hp_n;
-    size_t hp_cap;
-} heap_t;
+/* A key known only from the store, and when its earliest window closes. */
+typedef struct expect_item {
+    int64_t x_close;
+    char *x_key; /* owned */
+    size_t x_keylen;
+} expect_item_t;
+
+typedef struct expect_heap {
+    expect_item_t *xh_items;
+    size_t xh_n;
+    size_t xh_cap;
+    size_t xh_tidy; /* size at which evicting next removes duplicates */
+} expect_heap_t;
+
+/* A closed window kept for the retention: bytes in e_retain_data. */
+typedef struct retained {
+    size_t rt_key_off;
+    size_t rt_key_len;
+    size_t rt_val_off;
+    size_t rt_val_len;
+} retained_t;
 
 struct bwm_engine {
     const bwm_plan_t *e_plan;
@@ -61,9 +89,9 @@ struct bwm_engine {
     bwm_table_t *e_table;
     bwm_result_enc_t *e_enc;
     int64_t e_wm;
-    int64_t e_stage_wm; /* the watermark the staged records will reach */
-    heap_t e_close;     /* entries by earliest close */
-    heap_t e_expect;    /* stored keys by close, not read yet */
+    int64_t e_stage_wm;     /* the watermark the staged records will reach */
+    close_heap_t e_close;   /* entries by earliest close */
+    expect_heap_t e_expect; /* stored keys by close, not read yet */
     /* the batch */
     row_t *e_rows;
     size_t e_nrows;
@@ -86,6 +114,10 @@ struct bwm_engine {
     bwm_change_t *e_changes;
     size_t e_changes_cap;
     bwm_buf_t e_change_data;
+    retained_t *e_retained;
+    size_t e_nretained;
+    size_t e_retained_cap;
+    bwm_buf_t e_retain_data;
     /* scratch */
     bwm_value_t *e_fields;  /* one result record's fields */
     bwm_value_t *e_aggvals; /* aggregate results of one window */
@@ -95,66 +127,219 @@ struct bwm_engine {
     bwm_buf_t e_keybuf;
 };
 
-/* ---- heaps ---- */
+/* ---- the close heap ---- */
 
-static int heap_push(heap_t *h, heap_item_t it)
+static int close_before(const bwm_entry_t *a, const bwm_entry_t *b)
 {
-    size_t i;
+    int c;
 
-    if (h->hp_n == h->hp_cap) {
-        size_t cap = h->hp_cap ? h->hp_cap * 2 : 64;
-        heap_item_t *n = realloc(h->hp_items, cap * sizeof(*n));
-
-        if (!n) {
-            return -1;
-        }
-        h->hp_items = n;
-        h->hp_cap = cap;
+    if (a->e_close != b->e_close) {
+        return a->e_close < b->e_close;
     }
-    i = h->hp_n++;
-    while (i > 0 && h->hp_items[(i - 1) / 2].h_close > it.h_close) {
-        h->hp_items[i] = h->hp_items[(i - 1) / 2];
-        i = (i - 1) / 2;
+    if (a->e_hash != b->e_hash) {
+        return a->e_hash < b->e_hash;
     }
-    h->hp_items[i] = it;
-    return 0;
+    c = memcmp(a->e_key, b->e_key, a->e_keylen < b->e_keylen ? a->e_keylen : b->e_keylen);
+    return c ? c < 0 : a->e_keylen < b->e_keylen;
 }
 
-static heap_item_t heap_pop(heap_t *h)
+static void cq_set(close_heap_t *h, size_t i, bwm_entry_t *en)
 {
-    heap_item_t top = h->hp_items[0], last = h->hp_items[--h->hp_n];
-    size_t i = 0;
+    h->cq_items[i] = en;
+    en->e_pos = (uint32_t)i;
+}
+
+static void cq_up(close_heap_t *h, size_t i)
+{
+    bwm_entry_t *en = h->cq_items[i];
+
+    while (i > 0 && close_before(en, h->cq_items[(i - 1) / 2])) {
+        cq_set(h, i, h->cq_items[(i - 1) / 2]);
+        i = (i - 1) / 2;
+    }
+    cq_set(h, i, en);
+}
+
+static void cq_down(close_heap_t *h, size_t i)
+{
+    bwm_entry_t *en = h->cq_items[i];
 
     for (;;) {
         size_t c = 2 * i + 1;
 
-        if (c >= h->hp_n) {
+        if (c >= h->cq_n) {
             break;
         }
-        if (c + 1 < h->hp_n && h->hp_items[c + 1].h_close < h->hp_items[c].h_close) {
+        if (c + 1 < h->cq_n && close_before(h->cq_items[c + 1], h->cq_items[c])) {
             c++;
         }
-        if (h->hp_items[c].h_close >= last.h_close) {
+        if (!close_before(h->cq_items[c], en)) {
             break;
         }
-        h->hp_items[i] = h->hp_items[c];
+        cq_set(h, i, h->cq_items[c]);
         i = c;
     }
-    if (h->hp_n > 0) {
-        h->hp_items[i] = last;
+    cq_set(h, i, en);
+}
+
+static int cq_push(close_heap_t *h, bwm_entry_t *en)
+{
+    if (h->cq_n == h->cq_cap) {
+        size_t cap = h->cq_cap ? h->cq_cap * 2 : 64;
+        bwm_entry_t **n = realloc(h->cq_items, cap * sizeof(*n));
+
+        if (!n) {
+            return -1;
+        }
+        h->cq_items = n;
+        h->cq_cap = cap;
+    }
+    h->cq_items[h->cq_n++] = en;
+    cq_up(h, h->cq_n - 1);
+    return 0;
+}
+
+/* Takes en out of the heap. */
+static void cq_remove(close_heap_t *h, bwm_entry_t *en)
+{
+    size_t i = en->e_pos;
+    bwm_entry_t *last = h->cq_items[--h->cq_n];
+
+    if (i < h->cq_n) {
+        cq_set(h, i, last);
+        cq_up(h, i);
+        cq_down(h, last->e_pos);
+    }
+}
+
+/* ---- the heap of expected keys ---- */
+
+static void xh_down(expect_heap_t *h, size_t i)
+{
+    expect_item_t it = h->xh_items[i];
+
+    for (;;) {
+        size_t c = 2 * i + 1;
+
+        if (c >= h->xh_n) {
+            break;
+        }
+        if (c + 1 < h->xh_n && h->xh_items[c + 1].x_close < h->xh_items[c].x_close) {
+            c++;
+        }
+        if (h->xh_items[c].x_close >= it.x_close) {
+            break;
+        }
+        h->xh_items[i] = h->xh_items[c];
+        i = c;
+    }
+    h->xh_items[i] = it;
+}
+
+/* Takes a copy of key. */
+static int xh_push(expect_heap_t *h, const char *key, size_t keylen, int64_t close)
+{
+    expect_item_t it = {close, malloc(keylen + 1), keylen};
+    size_t i;
+
+    if (!it.x_key) {
+        return -1;
+    }
+    memcpy(it.x_key, key, keylen);
+    it.x_key[keylen] = '\0';
+    if (h->xh_n == h->xh_cap) {
+        size_t cap = h->xh_cap ? h->xh_cap * 2 : 64;
+        expect_item_t *n = realloc(h->xh_items, cap * sizeof(*n));
+
+        if (!n) {
+            free(it.x_key);
+            return -1;
+        }
+        h->xh_items = n;
+        h->xh_cap = cap;
+    }
+    i = h->xh_n++;
+    while (i > 0 && h->xh_items[(i - 1) / 2].x_close > it.x_close) {
+        h->xh_items[i] = h->xh_items[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    h->xh_items[i] = it;
+    return 0;
+}
+
+/* Takes the earliest item out; the caller frees its key. */
+static expect_item_t xh_pop(expect_heap_t *h)
+{
+    expect_item_t top = h->xh_items[0];
+
+    h->xh_items[0] = h->xh_items[--h->xh_n];
+    if (h->xh_n > 0) {
+        xh_down(h, 0);
     }
     return top;
 }
 
-static void heap_free(heap_t *h)
+static void xh_free(expect_heap_t *h)
 {
     size_t i;
 
-    for (i = 0; i < h->hp_n; i++) {
-        free(h->hp_items[i].h_key);
+    for (i = 0; i < h->xh_n; i++) {
+        free(h->xh_items[i].x_key);
     }
-    free(h->hp_items);
+    free(h->xh_items);
     memset(h, 0, sizeof(*h));
+}
+
+static int same_key(const expect_item_t *x, const expect_item_t *y)
+{
+    return x->x_keylen == y->x_keylen && memcmp(x->x_key, y->x_key, x->x_keylen) == 0;
+}
+
+/* By key, then close time. */
+static int expect_cmp(const void *a, const void *b)
+{
+    const expect_item_t *x = a, *y = b;
+    int c = memcmp(x->x_key, y->x_key, x->x_keylen < y->x_keylen ? x->x_keylen : y->x_keylen);
+
+    if (c == 0 && x->x_keylen != y->x_keylen) {
+        c = x->x_keylen < y->x_keylen ? -1 : 1;
+    }
+    return c ? c : (x->x_close > y->x_close) - (x->x_close < y->x_close);
+}
+
+/*
+ * Removes the items that change nothing: all but the earliest of one key
+ * (an entry dropped again before its windows closed), and those of keys held
+ * in memory (the close heap has them). Amortised O(log n) per item.
+ */
+static void expect_tidy(bwm_engine_t *e)
+{
+    expect_heap_t *h = &e->e_expect;
+    size_t i, n = 0;
+
+    for (i = 0; i < h->xh_n; i++) {
+        expect_item_t *it = &h->xh_items[i];
+
+        if (bwm_table_get(e->e_table, it->x_key, it->x_keylen)) {
+            free(it->x_key);
+        } else {
+            h->xh_items[n++] = *it;
+        }
+    }
+    qsort(h->xh_items, n, sizeof(*h->xh_items), expect_cmp);
+    h->xh_n = n;
+    for (i = 0, n = 0; i < h->xh_n; i++) {
+        if (n > 0 && same_key(&h->xh_items[i], &h->xh_items[n - 1])) {
+            free(h->xh_items[i].x_key);
+        } else {
+            h->xh_items[n++] = h->xh_items[i];
+        }
+    }
+    h->xh_n = n;
+    for (i = n / 2; i-- > 0;) {
+        xh_down(h, i);
+    }
+    h->xh_tidy = 2 * n > EXPECT_TIDY_MIN ? 2 * n : EXPECT_TIDY_MIN;
 }
 
 /* ---- construction ---- */
@@ -166,8 +351,8 @@ void bwm_engine_destroy(bwm_engine_t *e)
     }
     bwm_table_destroy(e->e_table);
     bwm_result_enc_destroy(e->e_enc);
-    heap_free(&e->e_close);
-    heap_free(&e->e_expect);
+    free(e->e_close.cq_items);
+    xh_free(&e->e_expect);
     free(e->e_rows);
     free(e->e_slots);
     bwm_arena_free(&e->e_arena);
@@ -179,6 +364,8 @@ void bwm_engine_destroy(bwm_engine_t *e)
     free(e->e_dead);
     free(e->e_changes);
     bwm_buf_free(&e->e_change_data);
+    free(e->e_retained);
+    bwm_buf_free(&e->e_retain_data);
     free(e->e_fields);
     free(e->e_aggvals);
     free(e->e_keyvals);
@@ -202,6 +389,7 @@ bwm_engine_t *bwm_engine_new(const bwm_plan_t *plan, int64_t watermark,
     e->e_limits = *limits;
     e->e_wm = watermark;
     e->e_stage_wm = watermark;
+    e->e_expect.xh_tidy = EXPECT_TIDY_MIN;
     bwm_arena_init(&e->e_arena, 0);
     bwm_arena_init(&e->e_eval_arena, limits->el_eval_bytes);
     e->e_table = bwm_table_new(plan);
@@ -236,20 +424,14 @@ int64_t bwm_engine_watermark(const bwm_engine_t *e)
     return e->e_wm;
 }
 
+size_t bwm_engine_bytes(const bwm_engine_t *e)
+{
+    return bwm_table_bytes(e->e_table);
+}
+
 bwm_err_t bwm_engine_expect(bwm_engine_t *e, const char *key, size_t keylen, int64_t close_ms)
 {
-    heap_item_t it = {close_ms, NULL, malloc(keylen + 1), keylen};
-
-    if (!it.h_key) {
-        return BWM_ERR_NOMEM;
-    }
-    memcpy(it.h_key, key, keylen);
-    it.h_key[keylen] = '\0';
-    if (heap_push(&e->e_expect, it)) {
-        free(it.h_key);
-        return BWM_ERR_NOMEM;
-    }
-    return BWM_OK;
+    return xh_push(&e->e_expect, key, keylen, close_ms) ? BWM_ERR_NOMEM : BWM_OK;
 }
 
 /* ---- keys ---- */
@@ -557,7 +739,9 @@ static bwm_err_t entry_for(bwm_engine_t *e, const char *key, size_t keylen, bwm_
     bwm_entry_t *en = bwm_table_get(e->e_table, key, keylen);
     bwm_err_t err;
 
-    if (!en) {
+    if (en) {
+        bwm_table_use(e->e_table, en);
+    } else {
         err = bwm_table_put(e->e_table, key, keylen, &en);
         if (err) {
             return err;
@@ -586,12 +770,12 @@ bwm_err_t bwm_engine_missing(bwm_engine_t *e, const bwm_keyref_t **keys, size_t 
         }
     }
     /* Stored keys whose windows this batch will close must be read too. */
-    while (e->e_expect.hp_n > 0 && e->e_expect.hp_items[0].h_close <= e->e_stage_wm) {
-        heap_item_t it = heap_pop(&e->e_expect);
+    while (e->e_expect.xh_n > 0 && e->e_expect.xh_items[0].x_close <= e->e_stage_wm) {
+        expect_item_t it = xh_pop(&e->e_expect);
         bwm_entry_t *en;
 
-        err = entry_for(e, it.h_key, it.h_keylen, &en);
-        free(it.h_key);
+        err = entry_for(e, it.x_key, it.x_keylen, &en);
+        free(it.x_key);
         if (err) {
             return err;
         }
@@ -631,17 +815,31 @@ static int64_t earliest_close(const bwm_engine_t *e, const bwm_entry_t *en)
     return c;
 }
 
-/* Queues e for closing when its earliest close moved earlier than it is queued with. */
+/* Keeps en in the close heap at the earliest close of its windows; out of it without windows. */
 static bwm_err_t queue_close(bwm_engine_t *e, bwm_entry_t *en)
 {
     int64_t c = earliest_close(e, en);
-    heap_item_t it = {c, en, NULL, 0};
 
-    if (c == INT64_MAX || c >= en->e_close) {
+    if (c == en->e_close) {
+        return BWM_OK;
+    }
+    if (en->e_close == INT64_MAX) {
+        en->e_close = c;
+        if (cq_push(&e->e_close, en)) {
+            en->e_close = INT64_MAX;
+            return BWM_ERR_NOMEM;
+        }
+        return BWM_OK;
+    }
+    if (c == INT64_MAX) {
+        cq_remove(&e->e_close, en);
+        en->e_close = INT64_MAX;
         return BWM_OK;
     }
     en->e_close = c;
-    return heap_push(&e->e_close, it) ? BWM_ERR_NOMEM : BWM_OK;
+    cq_up(&e->e_close, en->e_pos);
+    cq_down(&e->e_close, en->e_pos);
+    return BWM_OK;
 }
 
 bwm_err_t bwm_engine_load(bwm_engine_t *e, size_t i, const void *val, size_t len, char *errstr,
@@ -654,7 +852,6 @@ bwm_err_t bwm_engine_load(bwm_engine_t *e, size_t i, const void *val, size_t len
         return bwm_err_set(BWM_ERR_INVALID, errstr, errstr_size, "no missing key %zu", i);
     }
     en = e->e_missing[i];
-    en->e_loaded = 1;
     if (!val) {
         return BWM_OK;
     }
@@ -804,20 +1001,46 @@ static bwm_err_t emit_row(bwm_engine_t *e, size_t row, char *errstr, size_t errs
 
 /* ---- applying ---- */
 
+/* Keeps closed window w of en for the retention: a change of its own in this batch. */
+static bwm_err_t retain_window(bwm_engine_t *e, const bwm_entry_t *en, const bwm_win_t *w)
+{
+    bwm_buf_t *b = &e->e_retain_data;
+    retained_t *rt;
+    char num[32];
+
+    if (e->e_nretained == e->e_retained_cap) {
+        size_t cap = e->e_retained_cap ? e->e_retained_cap * 2 : 64;
+        retained_t *n = realloc(e->e_retained, cap * sizeof(*n));
+
+        if (!n) {
+            return BWM_ERR_NOMEM;
+        }
+        e->e_retained = n;
+        e->e_retained_cap = cap;
+    }
+    rt = &e->e_retained[e->e_nretained++];
+    snprintf(num, sizeof(num), "@%" PRId64, w->w_start);
+    rt->rt_key_off = b->b_len;
+    bwm_buf_put(b, en->e_key, en->e_keylen);
+    bwm_buf_put_str(b, num);
+    rt->rt_key_len = b->b_len - rt->rt_key_off;
+    rt->rt_val_off = b->b_len;
+    bwm_table_encode_window(e->e_table, w, b);
+    rt->rt_val_len = b->b_len - rt->rt_val_off;
+    return b->b_failed ? BWM_ERR_NOMEM : BWM_OK;
+}
+
 /* Closes every window whose close time the watermark reached; version: the record that did it. */
 static bwm_err_t close_windows(bwm_engine_t *e, int64_t version, char *errstr, size_t errstr_size)
 {
     const bwm_plan_t *p = e->e_plan;
     bwm_err_t err;
 
-    while (e->e_close.hp_n > 0 && e->e_close.hp_items[0].h_close <= e->e_wm) {
-        heap_item_t it = heap_pop(&e->e_close);
-        bwm_entry_t *en = it.h_entry;
+    while (e->e_close.cq_n > 0 && e->e_close.cq_items[0]->e_close <= e->e_wm) {
+        bwm_entry_t *en = e->e_close.cq_items[0];
         uint32_t k;
 
-        if (it.h_close != en->e_close) {
-            continue; /* stale: the entry was queued again with an earlier time */
-        }
+        cq_remove(&e->e_close, en);
         en->e_close = INT64_MAX;
         for (k = 0; k < en->e_nwins;) {
             bwm_win_t *w = en->e_wins[k];
@@ -832,6 +1055,9 @@ static bwm_err_t close_windows(bwm_engine_t *e, int64_t version, char *errstr, s
                 if (err) {
                     return err;
                 }
+            }
+            if (e->e_limits.el_retention_ms > 0 && retain_window(e, en, w)) {
+                return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
             }
             bwm_table_window_drop(e->e_table, en, w);
             if (bwm_table_touch(e->e_table, en)) {
@@ -1151,6 +1377,24 @@ const bwm_dead_t *bwm_engine_dead(const bwm_engine_t *e, size_t *n)
     return e->e_dead;
 }
 
+/* The closed windows kept for the retention, as changes from c on. */
+static void retained_changes(const bwm_engine_t *e, bwm_change_t *c)
+{
+    size_t i;
+
+    for (i = 0; i < e->e_nretained; i++, c++) {
+        const retained_t *rt = &e->e_retained[i];
+
+        memset(c, 0, sizeof(*c));
+        c->ch_key = (const char *)e->e_retain_data.b_data + rt->rt_key_off;
+        c->ch_keylen = rt->rt_key_len;
+        c->ch_val = e->e_retain_data.b_data + rt->rt_val_off;
+        c->ch_vallen = rt->rt_val_len;
+        c->ch_retain = 1;
+        c->ch_ttl_ms = e->e_limits.el_retention_ms;
+    }
+}
+
 bwm_err_t bwm_engine_changes(bwm_engine_t *e, const bwm_change_t **out, size_t *n)
 {
     bwm_entry_t *const *touched;
@@ -1158,14 +1402,14 @@ bwm_err_t bwm_engine_changes(bwm_engine_t *e, const bwm_change_t **out, size_t *
     int windowed = e->e_plan->p_window.w_kind != BWM_WINDOW_NONE;
 
     touched = bwm_table_touched(e->e_table, &nt);
-    if (nt > e->e_changes_cap) {
-        bwm_change_t *c = realloc(e->e_changes, nt * sizeof(*c));
+    if (nt + e->e_nretained > e->e_changes_cap) {
+        bwm_change_t *c = realloc(e->e_changes, (nt + e->e_nretained) * sizeof(*c));
 
         if (!c) {
             return BWM_ERR_NOMEM;
         }
         e->e_changes = c;
-        e->e_changes_cap = nt;
+        e->e_changes_cap = nt + e->e_nretained;
     }
     offs = calloc(nt + 1, sizeof(*offs));
     if (!offs) {
@@ -1176,6 +1420,7 @@ bwm_err_t bwm_engine_changes(bwm_engine_t *e, const bwm_change_t **out, size_t *
         offs[i] = e->e_change_data.b_len;
         if (touched[i]->e_nwins > 0) {
             bwm_table_encode(e->e_table, touched[i], &e->e_change_data);
+            bwm_table_account(e->e_table, touched[i]); /* the states are in cache now */
         }
     }
     offs[nt] = e->e_change_data.b_len;
@@ -1197,8 +1442,9 @@ bwm_err_t bwm_engine_changes(bwm_engine_t *e, const bwm_change_t **out, size_t *
         c->ch_ttl_ms = 0;
     }
     free(offs);
+    retained_changes(e, e->e_changes + nt);
     *out = e->e_changes;
-    *n = nt;
+    *n = nt + e->e_nretained;
     return BWM_OK;
 }
 
@@ -1206,15 +1452,60 @@ void bwm_engine_committed(bwm_engine_t *e)
 {
     /*
      * Entries left without windows were deleted from the store; they stay in
-     * memory, empty, because the close heap may still point at them.
+     * memory, empty, until bwm_engine_evict() drops them, first of all.
      */
     bwm_table_clear_touched(e->e_table);
     e->e_nrows = 0;
     e->e_nouts = 0;
     e->e_ndead = 0;
     e->e_nmissing = 0;
+    e->e_nretained = 0;
     bwm_buf_reset(&e->e_out_data);
+    bwm_buf_reset(&e->e_retain_data);
     bwm_arena_reset(&e->e_arena);
     bwm_arena_reset(&e->e_eval_arena);
     e->e_stage_wm = e->e_wm;
+}
+
+/* ---- the cache ---- */
+
+static int over_budget(const bwm_engine_t *e)
+{
+    const bwm_engine_limits_t *l = &e->e_limits;
+
+    return (l->el_cache_entries && bwm_table_size(e->e_table) > l->el_cache_entries) ||
+           (l->el_cache_bytes && bwm_table_bytes(e->e_table) > l->el_cache_bytes);
+}
+
+/* Drops en from memory; its open windows stay scheduled as an expected key. */
+static bwm_err_t evict_entry(bwm_engine_t *e, bwm_entry_t *en)
+{
+    if (en->e_close != INT64_MAX) {
+        if (e->e_expect.xh_n >= e->e_expect.xh_tidy) {
+            expect_tidy(e);
+        }
+        if (xh_push(&e->e_expect, en->e_key, en->e_keylen, en->e_close)) {
+            return BWM_ERR_NOMEM;
+        }
+        cq_remove(&e->e_close, en);
+    }
+    bwm_table_del(e->e_table, en);
+    return BWM_OK;
+}
+
+void bwm_engine_set_budget(bwm_engine_t *e, size_t entries, size_t bytes)
+{
+    e->e_limits.el_cache_entries = entries;
+    e->e_limits.el_cache_bytes = bytes;
+}
+
+size_t bwm_engine_evict(bwm_engine_t *e)
+{
+    size_t n = 0;
+    bwm_entry_t *en;
+
+    while (over_budget(e) && (en = bwm_table_victim(e->e_table)) && evict_entry(e, en) == BWM_OK) {
+        n++;
+    }
+    return n;
 }

@@ -14,7 +14,9 @@
  *      the results to produce (encoded) and the records to dead-letter;
  *   4. after Kafka acknowledged them, bwm_engine_changes() lists the entries
  *      to write (or delete) and the close index updates for the store
- *      commit, and bwm_engine_committed() starts the next batch.
+ *      commit, and bwm_engine_committed() starts the next batch;
+ *   5. bwm_engine_evict() then drops clean entries until the cache budgets
+ *      hold; they are read again from the store when a batch needs them.
  * After any failure the runtime destroys the engine and starts again from
  * the fence.
  */
@@ -75,6 +77,9 @@ typedef struct bwm_change {
 typedef struct bwm_engine_limits {
     size_t el_max_key_bytes; /* longer group keys are dead-lettered (reason limit) */
     size_t el_eval_bytes;    /* memory for strings made while evaluating one batch */
+    size_t el_cache_entries; /* most entries bwm_engine_evict() leaves; 0: no limit */
+    size_t el_cache_bytes;   /* most bytes (bwm_engine_bytes()) it leaves; 0: no limit */
+    int64_t el_retention_ms; /* > 0: each closed window is also written, kept this long */
 } bwm_engine_limits_t;
 
 typedef struct bwm_engine bwm_engine_t;
@@ -121,7 +126,13 @@ const bwm_output_t *bwm_engine_outputs(const bwm_engine_t *e, size_t *n);
 const uint8_t *bwm_engine_output_data(const bwm_engine_t *e);
 const bwm_dead_t *bwm_engine_dead(const bwm_engine_t *e, size_t *n);
 
-/* The store writes of this batch; valid until bwm_engine_committed(). */
+/*
+ * The store writes of this batch; valid until bwm_engine_committed(). First
+ * one per touched entry, then, when el_retention_ms > 0, one per window
+ * closed by the batch (ch_retain set, ch_ttl_ms = el_retention_ms, no index):
+ * key "<key text>@<window start>", value the encoding of an entry holding
+ * only that window (bwm_table_restore() reads it).
+ */
 bwm_err_t bwm_engine_changes(bwm_engine_t *e, const bwm_change_t **out, size_t *n);
 
 /* Rows of this batch: staged, dropped by WHERE, and dead (after apply). */
@@ -133,7 +144,35 @@ int64_t bwm_engine_watermark(const bwm_engine_t *e);
 /* The batch is committed: clear it and keep the states. */
 void bwm_engine_committed(bwm_engine_t *e);
 
-/* Number of keys held in memory. */
+/* Number of keys (entries) held in memory. */
 size_t bwm_engine_keys(const bwm_engine_t *e);
+
+/*
+ * Bytes the entries held in memory account for: keys, entry and window
+ * structs with their aggregate states, and the heap memory of the states
+ * (see bwm_table_bytes()). Exact once bwm_engine_changes() has encoded the
+ * batch's writes, and between batches; before, the states the batch changed
+ * count as they were. O(1).
+ */
+size_t bwm_engine_bytes(const bwm_engine_t *e);
+
+/*
+ * Drops clean entries, least recently used first but entries without
+ * windows before all others, until both cache budgets hold; returns how many
+ * it dropped. An entry that is dirty or used by the current batch (staged
+ * for, loaded or touched) is never dropped: called right after
+ * bwm_engine_committed(), it can drop any. A dropped entry with open windows
+ * stays scheduled: its key is read from the store again when they are due
+ * to close, as after a restart. What the engine produces does not depend on
+ * what it dropped. Lack of memory stops it early, changing nothing else.
+ */
+size_t bwm_engine_evict(bwm_engine_t *e);
+
+/*
+ * Replaces the cache budgets (el_cache_entries, el_cache_bytes; 0: no
+ * limit), for a runtime that shares one budget among its partitions' engines
+ * as partitions come and go. Takes effect at the next bwm_engine_evict().
+ */
+void bwm_engine_set_budget(bwm_engine_t *e, size_t entries, size_t bytes);
 
 #endif

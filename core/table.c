@@ -1,11 +1,27 @@
 /*
- * table.c: an open-addressing hash table of entries with linear probing, the
- * windows of each entry kept sorted by start, and the entry encoding:
+ * table.c: an open-addressing hash table of entries with linear probing
+ * (deletion by backward shift), the windows of each entry kept sorted by
+ * start, and the entry encoding:
  *
  *   u8  format (2)
  *   u32 number of windows
  *   per window: i64 start, i64 last, i64 version, u8 number of aggregates,
  *               per aggregate: u8 aggregate id, then its own encoding
+ *
+ * Recency: two intrusive doubly linked lists, oldest first, one of entries
+ * without windows and one of entries with windows. The first use of an entry
+ * in a batch moves it to the newest end of its list, in O(1); entries whose
+ * last window closes, or that get their first, move to the newest end of the
+ * other list. So the entries used by the current batch are the newest of
+ * each list, and the oldest entry of a list is the one to drop first.
+ *
+ * Accounting: t_bytes is kept up to date by every function that adds or
+ * frees an entry, a window or a window array slot; the heap memory of a
+ * window's states is measured (ao_heap of the aggregates that have one) when
+ * the window is restored and, for the windows a batch changed, when the
+ * engine encodes them for the store (bwm_table_account(), while they are in
+ * cache), and kept in w_heap so that exactly what was added is taken off
+ * again.
  */
 #include "table.h"
 
@@ -20,6 +36,12 @@ struct bwm_table {
     bwm_entry_t **t_touched;
     size_t t_ntouched;
     size_t t_touched_cap;
+    size_t t_bytes;
+    size_t *t_heap_aggs; /* the plan's aggregates that own heap memory */
+    size_t t_nheap;
+    uint32_t t_batch;         /* the current batch, counted by bwm_table_clear_touched() */
+    bwm_entry_t *t_oldest[2]; /* recency lists: [0] entries without windows, [1] with */
+    bwm_entry_t *t_newest[2];
 };
 
 static uint64_t hash_bytes(const char *p, size_t n)
@@ -69,22 +91,147 @@ void bwm_table_window_free(bwm_table_t *t, bwm_win_t *w)
     free(w);
 }
 
+/* ---- recency ---- */
+
+static void lru_unlink(bwm_table_t *t, bwm_entry_t *e)
+{
+    int l = !e->e_empty;
+
+    if (e->e_older) {
+        e->e_older->e_newer = e->e_newer;
+    } else {
+        t->t_oldest[l] = e->e_newer;
+    }
+    if (e->e_newer) {
+        e->e_newer->e_older = e->e_older;
+    } else {
+        t->t_newest[l] = e->e_older;
+    }
+    e->e_older = NULL;
+    e->e_newer = NULL;
+}
+
+/* Puts e at the newest end of the list its windows put it in. */
+static void lru_append(bwm_table_t *t, bwm_entry_t *e)
+{
+    int l;
+
+    e->e_empty = e->e_nwins == 0;
+    l = !e->e_empty;
+    e->e_older = t->t_newest[l];
+    if (t->t_newest[l]) {
+        t->t_newest[l]->e_newer = e;
+    } else {
+        t->t_oldest[l] = e;
+    }
+    t->t_newest[l] = e;
+}
+
+/* Moves e to the other list when it got its first window or lost its last. */
+static void lru_relist(bwm_table_t *t, bwm_entry_t *e)
+{
+    if (e->e_empty != (e->e_nwins == 0)) {
+        lru_unlink(t, e);
+        lru_append(t, e);
+    }
+}
+
+void bwm_table_use(bwm_table_t *t, bwm_entry_t *e)
+{
+    if (e->e_batch == t->t_batch) {
+        return;
+    }
+    e->e_batch = t->t_batch;
+    lru_unlink(t, e);
+    lru_append(t, e);
+}
+
+bwm_entry_t *bwm_table_victim(const bwm_table_t *t)
+{
+    int l;
+
+    for (l = 0; l < 2; l++) {
+        bwm_entry_t *e = t->t_oldest[l];
+
+        if (e && !e->e_dirty && e->e_batch != t->t_batch) {
+            return e;
+        }
+    }
+    return NULL;
+}
+
+/* ---- accounting ---- */
+
+size_t bwm_table_bytes(const bwm_table_t *t)
+{
+    return t->t_bytes;
+}
+
+/* What a window counts for; the same when it is added and when it is taken off. */
+static size_t win_bytes(const bwm_table_t *t, const bwm_win_t *w)
+{
+    return sizeof(*w) + t->t_plan->p_state_size + w->w_heap;
+}
+
+/* What an entry counts for apart from its windows. */
+static size_t entry_bytes(const bwm_entry_t *e)
+{
+    return sizeof(*e) + e->e_keylen + 1 + (size_t)e->e_cap * sizeof(*e->e_wins);
+}
+
+/* Measures again the heap memory of w's states (w is in an entry). */
+static void win_account(bwm_table_t *t, bwm_win_t *w)
+{
+    const bwm_plan_t *p = t->t_plan;
+    size_t heap = 0, i;
+
+    for (i = 0; i < t->t_nheap; i++) {
+        const bwm_plan_agg_t *a = &p->p_aggs[t->t_heap_aggs[i]];
+
+        heap += a->pa_ops->ao_heap((const char *)w->w_state + a->pa_offset);
+    }
+    heap = heap > UINT32_MAX ? UINT32_MAX : heap;
+    t->t_bytes = t->t_bytes - w->w_heap + heap;
+    w->w_heap = (uint32_t)heap;
+}
+
+void bwm_table_account(bwm_table_t *t, bwm_entry_t *e)
+{
+    uint32_t k;
+
+    for (k = 0; t->t_nheap && k < e->e_nwins; k++) {
+        if (e->e_wins[k]->w_touched) {
+            win_account(t, e->e_wins[k]);
+        }
+    }
+}
+
+/* ---- entries ---- */
+
+/* Frees e's windows, taking them off the count. */
 static void entry_clear(bwm_table_t *t, bwm_entry_t *e)
 {
     uint32_t i;
 
     for (i = 0; i < e->e_nwins; i++) {
+        t->t_bytes -= win_bytes(t, e->e_wins[i]);
         bwm_table_window_free(t, e->e_wins[i]);
     }
     e->e_nwins = 0;
+    lru_relist(t, e);
 }
 
+/* Frees e and its windows, with no accounting: the table goes too. */
 static void entry_free(bwm_table_t *t, bwm_entry_t *e)
 {
+    uint32_t i;
+
     if (!e) {
         return;
     }
-    entry_clear(t, e);
+    for (i = 0; i < e->e_nwins; i++) {
+        bwm_table_window_free(t, e->e_wins[i]);
+    }
     free(e->e_wins);
     free(e);
 }
@@ -92,16 +239,24 @@ static void entry_free(bwm_table_t *t, bwm_entry_t *e)
 bwm_table_t *bwm_table_new(const bwm_plan_t *plan)
 {
     bwm_table_t *t = calloc(1, sizeof(*t));
+    size_t i;
 
     if (!t) {
         return NULL;
     }
     t->t_plan = plan;
     t->t_cap = 64;
+    t->t_batch = 1;
     t->t_slots = calloc(t->t_cap, sizeof(*t->t_slots));
-    if (!t->t_slots) {
-        free(t);
+    t->t_heap_aggs = calloc(plan->p_naggs + 1, sizeof(*t->t_heap_aggs));
+    if (!t->t_slots || !t->t_heap_aggs) {
+        bwm_table_destroy(t);
         return NULL;
+    }
+    for (i = 0; i < plan->p_naggs; i++) {
+        if (plan->p_aggs[i].pa_ops->ao_heap) {
+            t->t_heap_aggs[t->t_nheap++] = i;
+        }
     }
     return t;
 }
@@ -113,11 +268,12 @@ void bwm_table_destroy(bwm_table_t *t)
     if (!t) {
         return;
     }
-    for (i = 0; i < t->t_cap; i++) {
+    for (i = 0; t->t_slots && i < t->t_cap; i++) {
         entry_free(t, t->t_slots[i]);
     }
     free(t->t_slots);
     free(t->t_touched);
+    free(t->t_heap_aggs);
     free(t);
 }
 
@@ -196,10 +352,35 @@ bwm_err_t bwm_table_put(bwm_table_t *t, const char *key, size_t keylen, bwm_entr
     e->e_key[keylen] = '\0';
     e->e_keylen = (uint32_t)keylen;
     e->e_close = INT64_MAX;
+    e->e_batch = t->t_batch;
+    lru_append(t, e);
     t->t_slots[i] = e;
     t->t_count++;
+    t->t_bytes += entry_bytes(e);
     *out = e;
     return BWM_OK;
+}
+
+void bwm_table_del(bwm_table_t *t, bwm_entry_t *e)
+{
+    size_t mask = t->t_cap - 1, i = probe(t, e->e_hash, e->e_key, e->e_keylen), j;
+
+    /* Backward shift: move up each later entry of the run that may sit in the hole. */
+    t->t_slots[i] = NULL;
+    for (j = (i + 1) & mask; t->t_slots[j]; j = (j + 1) & mask) {
+        size_t home = (size_t)t->t_slots[j]->e_hash & mask;
+
+        if (((j - home) & mask) >= ((j - i) & mask)) {
+            t->t_slots[i] = t->t_slots[j];
+            t->t_slots[j] = NULL;
+            i = j;
+        }
+    }
+    t->t_count--;
+    entry_clear(t, e);
+    lru_unlink(t, e);
+    t->t_bytes -= entry_bytes(e);
+    entry_free(t, e);
 }
 
 /* Position of the first window of e whose start is >= start. */
@@ -223,7 +404,6 @@ bwm_err_t bwm_table_window_attach(bwm_table_t *t, bwm_entry_t *e, bwm_win_t *w)
 {
     uint32_t pos = window_pos(e, w->w_start);
 
-    (void)t;
     if (pos < e->e_nwins && e->e_wins[pos]->w_start == w->w_start) {
         return BWM_ERR_INVALID;
     }
@@ -234,12 +414,15 @@ bwm_err_t bwm_table_window_attach(bwm_table_t *t, bwm_entry_t *e, bwm_win_t *w)
         if (!n) {
             return BWM_ERR_NOMEM;
         }
+        t->t_bytes += (size_t)(cap - e->e_cap) * sizeof(*n);
         e->e_wins = n;
         e->e_cap = cap;
     }
     memmove(&e->e_wins[pos + 1], &e->e_wins[pos], (e->e_nwins - pos) * sizeof(*e->e_wins));
     e->e_wins[pos] = w;
     e->e_nwins++;
+    t->t_bytes += win_bytes(t, w);
+    lru_relist(t, e);
     return BWM_OK;
 }
 
@@ -269,6 +452,8 @@ void bwm_table_window_drop(bwm_table_t *t, bwm_entry_t *e, bwm_win_t *w)
     if (pos < e->e_nwins && e->e_wins[pos] == w) {
         memmove(&e->e_wins[pos], &e->e_wins[pos + 1], (e->e_nwins - pos - 1) * sizeof(*e->e_wins));
         e->e_nwins--;
+        t->t_bytes -= win_bytes(t, w);
+        lru_relist(t, e);
     }
     bwm_table_window_free(t, w);
 }
@@ -323,6 +508,7 @@ bwm_err_t bwm_table_restore(bwm_table_t *t, bwm_entry_t *e, const void *enc, siz
                                    a->pa_sql);
             }
         }
+        win_account(t, w);
     }
     if (bwm_cursor_left(&c) != 0) {
         entry_clear(t, e);
@@ -333,26 +519,36 @@ bwm_err_t bwm_table_restore(bwm_table_t *t, bwm_entry_t *e, const void *enc, siz
     return BWM_OK;
 }
 
+static void encode_window(const bwm_plan_t *p, const bwm_win_t *w, bwm_buf_t *b)
+{
+    size_t i;
+
+    bwm_buf_put_i64le(b, w->w_start);
+    bwm_buf_put_i64le(b, w->w_last);
+    bwm_buf_put_i64le(b, w->w_version);
+    bwm_buf_put_u8(b, (uint8_t)p->p_naggs);
+    for (i = 0; i < p->p_naggs; i++) {
+        bwm_buf_put_u8(b, p->p_aggs[i].pa_ops->ao_id);
+        p->p_aggs[i].pa_ops->ao_encode((const char *)w->w_state + p->p_aggs[i].pa_offset, b);
+    }
+}
+
 void bwm_table_encode(const bwm_table_t *t, const bwm_entry_t *e, bwm_buf_t *b)
 {
-    const bwm_plan_t *p = t->t_plan;
     uint32_t k;
-    size_t i;
 
     bwm_buf_put_u8(b, BWM_STATE_FORMAT);
     bwm_buf_put_u32le(b, e->e_nwins);
     for (k = 0; k < e->e_nwins; k++) {
-        const bwm_win_t *w = e->e_wins[k];
-
-        bwm_buf_put_i64le(b, w->w_start);
-        bwm_buf_put_i64le(b, w->w_last);
-        bwm_buf_put_i64le(b, w->w_version);
-        bwm_buf_put_u8(b, (uint8_t)p->p_naggs);
-        for (i = 0; i < p->p_naggs; i++) {
-            bwm_buf_put_u8(b, p->p_aggs[i].pa_ops->ao_id);
-            p->p_aggs[i].pa_ops->ao_encode((const char *)w->w_state + p->p_aggs[i].pa_offset, b);
-        }
+        encode_window(t->t_plan, e->e_wins[k], b);
     }
+}
+
+void bwm_table_encode_window(const bwm_table_t *t, const bwm_win_t *w, bwm_buf_t *b)
+{
+    bwm_buf_put_u8(b, BWM_STATE_FORMAT);
+    bwm_buf_put_u32le(b, 1);
+    encode_window(t->t_plan, w, b);
 }
 
 void bwm_table_results(const bwm_table_t *t, const bwm_win_t *w, bwm_value_t *out)
@@ -367,6 +563,7 @@ void bwm_table_results(const bwm_table_t *t, const bwm_win_t *w, bwm_value_t *ou
 
 bwm_err_t bwm_table_touch(bwm_table_t *t, bwm_entry_t *e)
 {
+    bwm_table_use(t, e);
     e->e_dirty = 1;
     if (e->e_touched) {
         return BWM_OK;
@@ -407,4 +604,5 @@ void bwm_table_clear_touched(bwm_table_t *t)
         }
     }
     t->t_ntouched = 0;
+    t->t_batch++;
 }

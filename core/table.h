@@ -4,6 +4,11 @@
  * (one window with start 0 when the query has no WINDOW), each with its
  * aggregate states and version. An entry is also the unit of storage: its
  * encoding is one value in the store.
+ *
+ * The table is a cache: it keeps the bytes its entries hold (see
+ * bwm_table_bytes()) and the order in which batches used them, so that the
+ * engine can drop the least recently used clean entries and read them again
+ * from the store when needed.
  */
 #ifndef BWM_TABLE_H
 #define BWM_TABLE_H
@@ -24,6 +29,7 @@ typedef struct bwm_win {
     int64_t w_last;     /* a session's last event time (fixed windows: unused, = w_start) */
     int64_t w_version;  /* source offset of the last record applied; -1 for none */
     uint8_t w_touched;  /* changed in this batch */
+    uint32_t w_heap;    /* heap bytes of its states as last accounted (saturated) */
     uint64_t w_state[]; /* aggregate states at plan offsets */
 } bwm_win_t;
 
@@ -33,11 +39,15 @@ typedef struct bwm_entry {
     uint32_t e_keylen;
     uint8_t e_dirty;    /* changed since the last state commit */
     uint8_t e_touched;  /* listed among this batch's touched entries */
-    uint8_t e_loaded;   /* its stored value has been read (or it is known to be new) */
-    int64_t e_close;    /* close time it is queued with for closing, INT64_MAX: not queued */
+    uint8_t e_empty;    /* on the recency list of entries without windows */
+    int64_t e_close;    /* the engine's: earliest close of its windows; INT64_MAX: not queued */
     bwm_win_t **e_wins; /* open windows, by start */
     uint32_t e_nwins;
     uint32_t e_cap;
+    uint32_t e_batch;          /* the batch that used it last (see bwm_table_use()) */
+    uint32_t e_pos;            /* the engine's: its place in the close heap */
+    struct bwm_entry *e_older; /* recency list: the entry used before it */
+    struct bwm_entry *e_newer;
 } bwm_entry_t;
 
 typedef struct bwm_table bwm_table_t;
@@ -49,11 +59,39 @@ void bwm_table_destroy(bwm_table_t *t);
 /* Number of entries held. */
 size_t bwm_table_size(const bwm_table_t *t);
 
+/*
+ * Bytes the entries hold: per entry its struct, key and window array, per
+ * window its struct with the aggregate states inline, and the heap memory
+ * the states own (ao_heap) as last measured: when the window was restored,
+ * or by bwm_table_account(). A running total, O(1).
+ */
+size_t bwm_table_bytes(const bwm_table_t *t);
+
+/*
+ * Measures again the heap memory of the states of e's touched windows (those
+ * whose states a batch changed, marked w_touched); call it for each touched
+ * entry before bwm_table_clear_touched().
+ */
+void bwm_table_account(bwm_table_t *t, bwm_entry_t *e);
+
 /* Returns the entry for key, or NULL when the table does not hold it. */
 bwm_entry_t *bwm_table_get(bwm_table_t *t, const char *key, size_t keylen);
 
-/* Adds an entry for key with no windows; the key must not be present. */
+/* Adds an entry for key with no windows, used by this batch; the key must not be present. */
 bwm_err_t bwm_table_put(bwm_table_t *t, const char *key, size_t keylen, bwm_entry_t **out);
+
+/* Removes entry e (not touched in this batch) from the table and frees it with its windows. */
+void bwm_table_del(bwm_table_t *t, bwm_entry_t *e);
+
+/* Marks e used by the current batch: it becomes the most recently used. */
+void bwm_table_use(bwm_table_t *t, bwm_entry_t *e);
+
+/*
+ * The entry to drop next from the cache: the least recently used entry
+ * without windows, else the least recently used one with windows; NULL when
+ * that one is dirty or used by the current batch (so are all more recent).
+ */
+bwm_entry_t *bwm_table_victim(const bwm_table_t *t);
 
 /*
  * Replaces e's windows with those of a bwm_table_encode() encoding, as read
@@ -65,6 +103,9 @@ bwm_err_t bwm_table_restore(bwm_table_t *t, bwm_entry_t *e, const void *enc, siz
 
 /* Appends e's encoding (format byte, windows, aggregate states) to b. */
 void bwm_table_encode(const bwm_table_t *t, const bwm_entry_t *e, bwm_buf_t *b);
+
+/* Appends the encoding of an entry holding only window w, as bwm_table_encode() writes it. */
+void bwm_table_encode_window(const bwm_table_t *t, const bwm_win_t *w, bwm_buf_t *b);
 
 /*
  * The window of e starting at start: found, or (with create) added with
@@ -84,13 +125,13 @@ bwm_err_t bwm_table_window_attach(bwm_table_t *t, bwm_entry_t *e, bwm_win_t *w);
 /* Writes w's aggregate results, one per plan aggregate, into out. */
 void bwm_table_results(const bwm_table_t *t, const bwm_win_t *w, bwm_value_t *out);
 
-/* Marks e touched (and dirty): listed once in bwm_table_touched() until cleared. */
+/* Marks e touched (dirty, and used): listed once in bwm_table_touched() until cleared. */
 bwm_err_t bwm_table_touch(bwm_table_t *t, bwm_entry_t *e);
 
 /* The entries touched since bwm_table_clear_touched(), in first-touch order. */
 bwm_entry_t *const *bwm_table_touched(const bwm_table_t *t, size_t *n);
 
-/* Clears every touched, dirty and window mark: after the batch is committed. */
+/* Ends the batch, after it is committed: clears every touched, dirty and window mark. */
 void bwm_table_clear_touched(bwm_table_t *t);
 
 #endif

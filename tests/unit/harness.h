@@ -2,8 +2,10 @@
  * harness.h: runs the engine the way the runtime does, in memory: stage a
  * batch, read the missing states from the memory store, apply, collect the
  * outputs (decoded back from Avro) and the dead letters, commit the changes
- * and the fence. A restart builds a new engine from the store, as a new
- * owner of the partition would.
+ * and the fence, and evict what the cache budgets ask. A restart builds a
+ * new engine from the store, as a new owner of the partition would. Each
+ * batch also folds its raw outputs, dead letters and store changes into
+ * digests, so that two runs can be compared byte for byte.
  */
 #ifndef BWM_TEST_HARNESS_H
 #define BWM_TEST_HARNESS_H
@@ -32,6 +34,17 @@ typedef struct out {
     size_t o_nvals;
 } out_t;
 
+/* One store change of the last batch, copied. */
+typedef struct chg {
+    char c_key[128];
+    uint8_t *c_val; /* NULL: a delete */
+    size_t c_vallen;
+    int c_index;
+    int64_t c_close;
+    int c_retain;
+    int64_t c_ttl;
+} chg_t;
+
 typedef struct harness {
     bwm_schema_t *h_schema;
     bwm_plan_t *h_plan;
@@ -47,6 +60,14 @@ typedef struct harness {
     size_t h_ndead;     /* how many of them are listed */
     size_t h_ndead_all; /* the last batch's dead letters */
     size_t h_nlate_all; /* of which late */
+    chg_t *h_chgs;      /* the last batch's store changes */
+    size_t h_nchgs;
+    int h_no_retained; /* keep retained windows out of the (linear) memory store */
+    /* over all batches */
+    uint64_t h_digest; /* outputs, dead letters and store changes, in order */
+    size_t h_reads;    /* keys read from the store */
+    size_t h_evicted;  /* entries evicted */
+    size_t h_retained; /* retained windows written */
     avro_value_iface_t *h_iface;
     avro_value_t h_value;
 } harness_t;
@@ -89,8 +110,21 @@ static inline void harness_init(harness_t *h, const char *query)
     harness_start(h);
 }
 
+static inline void harness_free_chgs(harness_t *h)
+{
+    size_t i;
+
+    for (i = 0; i < h->h_nchgs; i++) {
+        free(h->h_chgs[i].c_val);
+    }
+    free(h->h_chgs);
+    h->h_chgs = NULL;
+    h->h_nchgs = 0;
+}
+
 static inline void harness_free(harness_t *h)
 {
+    harness_free_chgs(h);
     bwm_engine_destroy(h->h_engine);
     bwm_store_mem_ops.so_close(h->h_store);
     avro_value_decref(&h->h_value);
@@ -199,36 +233,71 @@ static inline void harness_decode(harness_t *h, const bwm_output_t *o, const uin
     out->o_nvals = c;
 }
 
-/* Runs one batch of n records with consecutive offsets, and commits it. */
-static inline void harness_batch(harness_t *h, const rec_t *recs, size_t n)
+/* FNV-1a over n bytes, then over n itself, so that (a, bc) and (ab, c) differ. */
+static inline void harness_mix(uint64_t *h, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        *h = (*h ^ b[i]) * 1099511628211ULL;
+    }
+    for (i = 0; i < sizeof(n); i++) {
+        *h = (*h ^ ((n >> (8 * i)) & 0xff)) * 1099511628211ULL;
+    }
+}
+
+/* Stages n records with consecutive offsets. */
+static inline void harness_stage(harness_t *h, const rec_t *recs, size_t n)
 {
     bwm_value_t slots[16];
-    const bwm_keyref_t *missing;
-    const bwm_output_t *outs;
-    const bwm_dead_t *dead;
-    const bwm_change_t *changes;
-    size_t i, nmissing, nouts, ndead, nchanges, row;
-    bwm_fence_t next;
-    char err[256];
+    size_t i, row;
 
     for (i = 0; i < n; i++) {
         harness_slots(h, &recs[i], slots);
         cr_assert_eq(bwm_engine_stage(h->h_engine, h->h_next_offset++, BWM_TIME_NONE, slots, &row),
                      BWM_OK);
     }
+}
+
+/* Reads the missing keys from the store; returns how many. */
+static inline size_t harness_load(harness_t *h)
+{
+    const bwm_keyref_t *missing;
+    size_t nmissing;
+    char err[256];
+
     cr_assert_eq(bwm_engine_missing(h->h_engine, &missing, &nmissing), BWM_OK);
     if (nmissing) {
         cr_assert_eq(bwm_store_mem_ops.so_get_many(h->h_store, "ns", 0, missing, nmissing,
                                                    harness_load_cb, h->h_engine, err, sizeof(err)),
                      BWM_OK);
     }
+    h->h_reads += nmissing;
+    return nmissing;
+}
+
+/* Applies the batch and keeps its outputs and dead letters, decoded and digested. */
+static inline void harness_apply(harness_t *h)
+{
+    const bwm_output_t *outs;
+    const bwm_dead_t *dead;
+    const uint8_t *data;
+    size_t i, nouts, ndead;
+    char err[256];
+
     cr_assert_eq(bwm_engine_apply(h->h_engine, err, sizeof(err)), BWM_OK, "%s", err);
     outs = bwm_engine_outputs(h->h_engine, &nouts);
+    data = bwm_engine_output_data(h->h_engine);
     free(h->h_outs);
     h->h_outs = calloc(nouts + 1, sizeof(*h->h_outs));
     h->h_nouts = nouts;
     for (i = 0; i < nouts; i++) {
-        harness_decode(h, &outs[i], bwm_engine_output_data(h->h_engine), &h->h_outs[i]);
+        harness_decode(h, &outs[i], data, &h->h_outs[i]);
+        harness_mix(&h->h_digest, &outs[i].o_kind, sizeof(outs[i].o_kind));
+        harness_mix(&h->h_digest, data + outs[i].o_key_off, outs[i].o_key_len);
+        harness_mix(&h->h_digest, data + outs[i].o_val_off, outs[i].o_val_len);
+        harness_mix(&h->h_digest, &outs[i].o_row, sizeof(outs[i].o_row));
     }
     dead = bwm_engine_dead(h->h_engine, &ndead);
     h->h_ndead = ndead < 64 ? ndead : 64;
@@ -236,19 +305,93 @@ static inline void harness_batch(harness_t *h, const rec_t *recs, size_t n)
     h->h_nlate_all = 0;
     for (i = 0; i < ndead; i++) {
         h->h_nlate_all += strcmp(dead[i].d_reason, "late") == 0;
+        harness_mix(&h->h_digest, &dead[i].d_row, sizeof(dead[i].d_row));
+        harness_mix(&h->h_digest, dead[i].d_reason, strlen(dead[i].d_reason));
+        harness_mix(&h->h_digest, dead[i].d_error, strlen(dead[i].d_error));
     }
     for (i = 0; i < h->h_ndead; i++) {
         snprintf(h->h_dead[i], sizeof(h->h_dead[i]), "%s", dead[i].d_reason);
         h->h_dead_rows[i] = dead[i].d_row;
     }
-    cr_assert_eq(bwm_engine_changes(h->h_engine, &changes, &nchanges), BWM_OK);
+}
+
+/* Copies and digests one store change. */
+static inline void harness_keep_change(harness_t *h, const bwm_change_t *c, chg_t *k)
+{
+    int64_t num[3] = {c->ch_index, c->ch_retain, c->ch_retain ? c->ch_ttl_ms : 0};
+
+    cr_assert_lt(c->ch_keylen, sizeof(k->c_key));
+    memcpy(k->c_key, c->ch_key, c->ch_keylen);
+    k->c_key[c->ch_keylen] = '\0';
+    k->c_val = NULL;
+    if (c->ch_val) {
+        k->c_val = malloc(c->ch_vallen + 1);
+        memcpy(k->c_val, c->ch_val, c->ch_vallen);
+    }
+    k->c_vallen = c->ch_vallen;
+    k->c_index = c->ch_index;
+    k->c_close = c->ch_close;
+    k->c_retain = c->ch_retain;
+    k->c_ttl = c->ch_ttl_ms;
+    harness_mix(&h->h_digest, c->ch_key, c->ch_keylen);
+    harness_mix(&h->h_digest, c->ch_val ? c->ch_val : "", c->ch_val ? c->ch_vallen : 0);
+    harness_mix(&h->h_digest, num, sizeof(num));
+    if (c->ch_index > 0) {
+        harness_mix(&h->h_digest, &c->ch_close, sizeof(c->ch_close));
+    }
+    h->h_retained += c->ch_retain != 0;
+}
+
+/* Commits the batch's changes and fence to the store, and ends the batch. */
+static inline void harness_commit(harness_t *h)
+{
+    const bwm_change_t *changes;
+    bwm_change_t *kept;
+    size_t i, n, nkept = 0;
+    bwm_fence_t next;
+    char err[256];
+
+    cr_assert_eq(bwm_engine_changes(h->h_engine, &changes, &n), BWM_OK);
+    harness_free_chgs(h);
+    h->h_chgs = calloc(n + 1, sizeof(*h->h_chgs));
+    kept = calloc(n + 1, sizeof(*kept));
+    h->h_nchgs = n;
+    for (i = 0; i < n; i++) {
+        harness_keep_change(h, &changes[i], &h->h_chgs[i]);
+        if (!changes[i].ch_retain || !h->h_no_retained) {
+            kept[nkept++] = changes[i];
+        }
+    }
     next.f_offset = h->h_next_offset - 1;
     next.f_watermark = bwm_engine_watermark(h->h_engine);
-    cr_assert_eq(bwm_store_mem_ops.so_commit(h->h_store, "ns", 0, &h->h_fence, &next, changes,
-                                             nchanges, err, sizeof(err)),
+    cr_assert_eq(bwm_store_mem_ops.so_commit(h->h_store, "ns", 0, &h->h_fence, &next, kept, nkept,
+                                             err, sizeof(err)),
                  BWM_OK, "%s", err);
+    free(kept);
     h->h_fence = next;
     bwm_engine_committed(h->h_engine);
+}
+
+/* Evicts what the budgets ask, as the runtime does after each commit; then they hold. */
+static inline void harness_evict(harness_t *h)
+{
+    h->h_evicted += bwm_engine_evict(h->h_engine);
+    if (h->h_limits.el_cache_entries) {
+        cr_assert_leq(bwm_engine_keys(h->h_engine), h->h_limits.el_cache_entries);
+    }
+    if (h->h_limits.el_cache_bytes) {
+        cr_assert_leq(bwm_engine_bytes(h->h_engine), h->h_limits.el_cache_bytes);
+    }
+}
+
+/* Runs one batch of n records with consecutive offsets, commits it and evicts. */
+static inline void harness_batch(harness_t *h, const rec_t *recs, size_t n)
+{
+    harness_stage(h, recs, n);
+    harness_load(h);
+    harness_apply(h);
+    harness_commit(h);
+    harness_evict(h);
 }
 
 /* The output with this Kafka key in the last batch, or NULL. */

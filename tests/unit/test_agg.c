@@ -305,6 +305,8 @@ Test(agg, registry_names_ids_and_aliases)
         cr_assert_not_null(ops->ao_result);
         cr_assert_not_null(ops->ao_encode);
         cr_assert_not_null(ops->ao_decode);
+        cr_assert_eq(!ops->ao_heap, !ops->ao_destroy,
+                     "%s: a state that owns memory reports how much", want[i].name);
     }
     /* bwm_agg_names lists exactly the canonical names */
     snprintf(names, sizeof(names), "%s", bwm_agg_names());
@@ -467,6 +469,61 @@ Test(agg, min_max_strings_are_owned_by_the_state)
     }
     destroy(mn, &a);
     destroy(mx, &b);
+}
+
+/*
+ * A kept string lives in a block of a power-of-two size (at least 16), reused
+ * while later values fit; ao_heap reports the block.
+ */
+Test(agg, string_states_report_their_heap_block)
+{
+    static const struct {
+        const char *name;
+        const char *vals[3]; /* at times 0, 1, 2: each one replaces the kept value */
+        int64_t times[3];
+    } cases[] = {
+        {"MAX", {"a", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "c"}, {0, 1, 2}},
+        {"MIN", {"c", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "a"}, {0, 1, 2}},
+        {"LAST", {"a", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "c"}, {0, 1, 2}},
+        {"FIRST", {"a", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "c"}, {2, 1, 0}},
+    };
+    static const size_t heap[3] = {16, 64, 64}; /* 40 bytes + NUL need 64; "c" reuses them */
+    size_t i, k;
+
+    for (i = 0; i < N(cases); i++) {
+        const bwm_agg_ops_t *ops = find(cases[i].name);
+        state_t st, back;
+        bwm_value_t r, big = lv(1);
+        bwm_buf_t b;
+        bwm_cursor_t c;
+
+        ops->ao_init(&st, BWM_T_STRING, NULL);
+        cr_assert_eq(ops->ao_heap(&st), 0, "%s: empty", cases[i].name);
+        for (k = 0; k < 3; k++) {
+            bwm_value_t v = sv(cases[i].vals[k]);
+            bwm_agg_input_t input = {&v, cases[i].times[k], (int64_t)k};
+
+            cr_assert_eq(ops->ao_add(&st, &input), BWM_OK);
+            ops->ao_result(&st, &r);
+            cr_assert_str_eq(r.u.v_str.p, cases[i].vals[k], "%s keeps each value", cases[i].name);
+            cr_assert_eq(ops->ao_heap(&st), heap[k], "%s after %zu values: %zu bytes",
+                         cases[i].name, k + 1, ops->ao_heap(&st));
+        }
+        /* decoded, the state holds the block its value needs */
+        bwm_buf_init(&b);
+        ops->ao_encode(&st, &b);
+        ops->ao_init(&back, BWM_T_STRING, NULL);
+        bwm_cursor_init(&c, b.b_data, b.b_len);
+        cr_assert_eq(ops->ao_decode(&back, &c), BWM_OK);
+        cr_assert_eq(ops->ao_heap(&back), 16);
+        destroy(ops, &back);
+        destroy(ops, &st);
+        bwm_buf_free(&b);
+        /* other types own nothing */
+        run(ops, BWM_T_LONG, &st, &big, 1, NULL);
+        cr_assert_eq(ops->ao_heap(&st), 0);
+        destroy(ops, &st);
+    }
 }
 
 Test(agg, avg_tables)

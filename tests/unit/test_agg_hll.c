@@ -277,6 +277,45 @@ Test(agg_hll, sparse_until_3072_entries_then_dense)
     bwm_buf_free(&b);
 }
 
+/* Heap memory: 4 bytes per sparse entry (capacity 4, 8, ..., 2048, 3072), then the dense block. */
+Test(agg_hll, heap_is_the_sparse_list_then_the_dense_registers)
+{
+    const bwm_agg_ops_t *ops = cd();
+    state_t st, back;
+    bwm_buf_t b;
+    bwm_cursor_t c;
+    int64_t i;
+    size_t cap = 4;
+
+    bwm_buf_init(&b);
+    ops->ao_init(&st, BWM_T_LONG, NULL);
+    cr_assert_eq(ops->ao_heap(&st), 0, "empty");
+    for (i = 1;; i++) {
+        uint32_t n;
+
+        add_long(ops, &st, i);
+        encode(ops, &st, &b);
+        if (b.b_data[2] == 2) {
+            break;
+        }
+        n = (uint32_t)b.b_data[3] | (uint32_t)b.b_data[4] << 8;
+        while (cap < n) {
+            cap = cap * 2 < SPARSE_MAX ? cap * 2 : SPARSE_MAX;
+        }
+        cr_assert_eq(ops->ao_heap(&st), 4 * cap, "%u entries: %zu bytes", n, ops->ao_heap(&st));
+    }
+    /* 16384 registers of 6 bits (+ 1 byte) and a histogram of 52 counters */
+    cr_assert_eq(ops->ao_heap(&st), 12289 + 52 * 4 + 3, "dense, padded to 4 bytes");
+    ops->ao_init(&back, BWM_T_LONG, NULL);
+    bwm_cursor_init(&c, b.b_data, b.b_len);
+    cr_assert_eq(ops->ao_decode(&back, &c), BWM_OK);
+    cr_assert_eq(ops->ao_heap(&back), ops->ao_heap(&st));
+    ops->ao_destroy(&back);
+    ops->ao_destroy(&st);
+    cr_assert_eq(ops->ao_heap(&st), 0, "destroyed");
+    bwm_buf_free(&b);
+}
+
 /* Merges across forms give the registers of the union, in either order. */
 Test(agg_hll, merges_across_forms_equal_the_union)
 {

@@ -353,6 +353,36 @@ Test(agg_percentile, buckets_are_few_for_few_values)
     bwm_buf_free(&b);
 }
 
+/* Heap memory: a 112-byte header, then 12 bytes per bucket slot (capacity 4, 8, ...) per sign. */
+Test(agg_percentile, heap_is_the_header_and_the_bucket_arrays)
+{
+    static const double adds[] = {1.0, -1.0, 2.0, 4.0, 8.0, 16.0};
+    /* one positive bucket; one negative too; 2, 3, 4 positive (capacity 4); 5 (capacity 8) */
+    static const size_t heap[] = {112 + 48, 112 + 48 + 48, 208, 208, 208, 112 + 96 + 48};
+    state_t st, back;
+    bwm_buf_t b;
+    bwm_cursor_t c;
+    size_t i;
+
+    init(&st, 0.5);
+    cr_assert_eq(pct()->ao_heap(&st), 0, "empty: nothing allocated");
+    for (i = 0; i < sizeof(adds) / sizeof(adds[0]); i++) {
+        add(&st, adds[i]);
+        cr_assert_eq(pct()->ao_heap(&st), heap[i], "after %zu values: %zu bytes", i + 1,
+                     pct()->ao_heap(&st));
+    }
+    bwm_buf_init(&b);
+    encode(&st, &b);
+    init(&back, 0.5);
+    bwm_cursor_init(&c, b.b_data, b.b_len);
+    cr_assert_eq(pct()->ao_decode(&back, &c), BWM_OK);
+    cr_assert_eq(pct()->ao_heap(&back), pct()->ao_heap(&st), "decoded: the same arrays");
+    pct()->ao_destroy(&back);
+    pct()->ao_destroy(&st);
+    cr_assert_eq(pct()->ao_heap(&st), 0);
+    bwm_buf_free(&b);
+}
+
 /* 2048 bucket indexes per sign are kept; beyond, the lowest fold into the lowest kept. */
 Test(agg_percentile, collapse_keeps_2048_buckets_and_the_high_quantiles)
 {

@@ -4,7 +4,13 @@
  * the engine in random batch sizes, with restarts from the store now and
  * then; every final result must equal what the reference computes from the
  * whole input: exactly for exact aggregates, within the documented bound for
- * the percentile sketch. The seed is printed; BWM_TEST_SEED replays a run.
+ * the percentile sketch. The same input then goes through engines with tiny
+ * cache budgets (10 entries; a few KiB), which must evict and read back
+ * from the store, and produce byte for byte the same outputs, dead letters,
+ * store changes (closed windows retained too) and final store contents as
+ * the unbounded run; a windowed EMIT CHANGES job, with many results per
+ * window, is only compared that way. The seed is printed; BWM_TEST_SEED
+ * replays a run.
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -14,9 +20,9 @@
 
 #include "harness.h"
 
-#define NREC     100000
-#define NKEYS    40
-#define DISORDER (8 * 60000LL) /* a record is at most 8 minutes behind the newest */
+#define NREC      100000
+#define DISORDER  (8 * 60000LL) /* a record is at most 8 minutes behind the newest */
+#define RETAIN_MS (24 * 3600000LL)
 
 static uint64_t rng;
 
@@ -45,7 +51,7 @@ typedef struct input {
 } input_t;
 
 /* Records about 1.2 s apart, each up to DISORDER behind the running maximum. */
-static input_t *make_input(void)
+static input_t *make_input(size_t nkeys)
 {
     input_t *in = calloc(NREC, sizeof(*in));
     int64_t now = 1767225600000LL;
@@ -53,7 +59,7 @@ static input_t *make_input(void)
 
     for (i = 0; i < NREC; i++) {
         now += (int64_t)(next_rand() % 2400);
-        snprintf(in[i].vin, sizeof(in[i].vin), "K%02d", (int)(next_rand() % NKEYS));
+        snprintf(in[i].vin, sizeof(in[i].vin), "K%03d", (int)(next_rand() % nkeys));
         in[i].ts = now - (int64_t)(next_rand() % (uint64_t)DISORDER);
         in[i].km = (double)(next_rand() % 100000) / 100.0 - 100.0;
         in[i].big = (int64_t)(next_rand() % 1000) - 300;
@@ -77,9 +83,9 @@ typedef struct ref {
     ref_win_t *w;
     size_t n;
     size_t cap;
-    size_t *bykey[NKEYS]; /* each key's windows, by index into w */
-    size_t nbykey[NKEYS];
-    size_t capbykey[NKEYS];
+    size_t **bykey; /* each key's windows, by index into w */
+    size_t *nbykey;
+    size_t *capbykey;
     int64_t wm; /* a window is closed when its close time is <= wm */
 } ref_t;
 
@@ -287,21 +293,85 @@ static void check_window(const input_t *in, const ref_win_t *x, const out_t *o)
     "COUNT(*) AS n, SUM(big) AS s, MIN(km) AS mn, MAX(km) AS mx, COUNT(DISTINCT big / 100) AS "    \
     "d, PERCENTILE(km, 0.5) AS med"
 
-static void run_differential(const char *query)
+/* What one run through the engine produced. */
+typedef struct run {
+    size_t r_nkeys;
+    size_t r_entries; /* cache budgets */
+    size_t r_bytes;
+    uint64_t *r_digests; /* after each batch: outputs, dead letters and changes so far */
+    size_t r_nbatches;
+    uint64_t r_store; /* the store's final states and close index */
+    size_t r_reads;
+    size_t r_evicted;
+    size_t r_retained;
+    size_t r_dead;
+    out_t *r_got; /* every output, decoded */
+    size_t r_ngot;
+    bwm_window_t r_window;
+} run_t;
+
+static bwm_err_t index_digest_cb(const char *key, size_t len, int64_t close, void *opaque)
+{
+    uint64_t h = 1469598103934665603ULL;
+
+    harness_mix(&h, key, len);
+    harness_mix(&h, &close, sizeof(close));
+    *(uint64_t *)opaque += h; /* in any order */
+    return BWM_OK;
+}
+
+static bwm_err_t value_digest_cb(size_t i, const void *val, size_t len, void *opaque)
+{
+    (void)i;
+    harness_mix(opaque, val ? val : "-", val ? len : 1);
+    return BWM_OK;
+}
+
+/* A digest of the store: every key's state, and the close index. */
+static uint64_t store_digest(harness_t *h, size_t nkeys)
+{
+    uint64_t d = 1469598103934665603ULL, index = 0;
+    bwm_keyref_t *keys = calloc(nkeys, sizeof(*keys));
+    char(*names)[8] = calloc(nkeys, sizeof(*names));
+    char err[256];
+    size_t i;
+
+    for (i = 0; i < nkeys; i++) {
+        snprintf(names[i], sizeof(names[i]), "K%03d", (int)i);
+        keys[i].kr_key = names[i];
+        keys[i].kr_len = strlen(names[i]);
+    }
+    cr_assert_eq(bwm_store_mem_ops.so_get_many(h->h_store, "ns", 0, keys, nkeys, value_digest_cb,
+                                               &d, err, sizeof(err)),
+                 BWM_OK);
+    cr_assert_eq(bwm_store_mem_ops.so_index_get(h->h_store, "ns", 0, index_digest_cb, &index, err,
+                                                sizeof(err)),
+                 BWM_OK);
+    harness_mix(&d, &index, sizeof(index));
+    free(keys);
+    free(names);
+    return d;
+}
+
+/* Runs the input through the engine in random batches, restarting every 17th. */
+static void run_engine(const char *query, run_t *run)
 {
     harness_t h;
     input_t *in;
-    ref_t ref = {0};
-    size_t i = 0, late = 0, dead = 0, finals = 0, batches = 0, j;
-    out_t *got;
-    size_t ngot = 0, cap = 1024;
+    size_t i = 0, k, cap = 1024, dcap = 128;
 
     rng = seed();
-    in = make_input();
+    in = make_input(run->r_nkeys);
     harness_init(&h, query);
-    got = malloc(cap * sizeof(*got));
+    h.h_limits.el_cache_entries = run->r_entries;
+    h.h_limits.el_cache_bytes = run->r_bytes;
+    h.h_limits.el_retention_ms = RETAIN_MS;
+    h.h_no_retained = 1;
+    harness_start(&h);
+    run->r_got = malloc(cap * sizeof(*run->r_got));
+    run->r_digests = malloc(dcap * sizeof(*run->r_digests));
     while (i < NREC) {
-        size_t n = 1 + next_rand() % 2000, k;
+        size_t n = 1 + next_rand() % 2000;
         rec_t *b;
 
         n = n > NREC - i ? NREC - i : n;
@@ -315,26 +385,66 @@ static void run_differential(const char *query)
         harness_batch(&h, b, n);
         free(b);
         cr_assert_eq(h.h_nlate_all, h.h_ndead_all, "only late records are dead");
-        dead += h.h_ndead_all;
+        run->r_dead += h.h_ndead_all;
         for (k = 0; k < h.h_nouts; k++) {
-            if (ngot == cap) {
+            if (run->r_ngot == cap) {
                 cap *= 2;
-                got = realloc(got, cap * sizeof(*got));
+                run->r_got = realloc(run->r_got, cap * sizeof(*run->r_got));
             }
-            got[ngot++] = h.h_outs[k];
+            run->r_got[run->r_ngot++] = h.h_outs[k];
         }
+        if (run->r_nbatches == dcap) {
+            dcap *= 2;
+            run->r_digests = realloc(run->r_digests, dcap * sizeof(*run->r_digests));
+        }
+        run->r_digests[run->r_nbatches++] = h.h_digest;
         i += n;
-        if (++batches % 17 == 0) {
+        if (run->r_nbatches % 17 == 0) {
             harness_start(&h); /* a new owner, from the store */
         }
     }
-    ref_run(&h.h_plan->p_window, in, &ref, &late);
-    cr_assert_eq(dead, late, "dead-lettered %zu records, the reference finds %zu late", dead, late);
-    /* Every closed reference window has exactly one final result, equal to the reference. */
+    run->r_store = store_digest(&h, run->r_nkeys);
+    run->r_reads = h.h_reads;
+    run->r_evicted = h.h_evicted;
+    run->r_retained = h.h_retained;
+    run->r_window = h.h_plan->p_window;
+    fprintf(stderr,
+            "engine differential: %zu keys, budgets %zu entries, %zu bytes: %zu batches, %zu "
+            "reads, %zu evicted, %zu retained\n",
+            run->r_nkeys, run->r_entries, run->r_bytes, run->r_nbatches, run->r_reads,
+            run->r_evicted, run->r_retained);
+    free(in);
+    harness_free(&h);
+}
+
+static void run_free(run_t *run)
+{
+    free(run->r_digests);
+    free(run->r_got);
+}
+
+/* Every closed reference window has exactly one final result, equal to the reference. */
+static void check_reference(const char *query, run_t *run)
+{
+    const bwm_window_t *w = &run->r_window;
+    input_t *in;
+    ref_t ref = {0};
+    size_t late = 0, finals = 0, j;
+    out_t *got = run->r_got;
+    size_t ngot = run->r_ngot;
+
+    rng = seed();
+    in = make_input(run->r_nkeys);
+    ref.bykey = calloc(run->r_nkeys, sizeof(*ref.bykey));
+    ref.nbykey = calloc(run->r_nkeys, sizeof(*ref.nbykey));
+    ref.capbykey = calloc(run->r_nkeys, sizeof(*ref.capbykey));
+    ref_run(w, in, &ref, &late);
+    cr_assert_eq(run->r_dead, late, "dead-lettered %zu records, the reference finds %zu late",
+                 run->r_dead, late);
     qsort(got, ngot, sizeof(*got), cmp_out);
     for (j = 0; j < ref.n; j++) {
         out_t probe;
-        const out_t *hit;
+        const out_t *hit, *newest = NULL;
         size_t hits = 0;
 
         if (ref.w[j].closed != 1) {
@@ -343,7 +453,7 @@ static void run_differential(const char *query)
         finals++;
         snprintf(probe.o_key, sizeof(probe.o_key), "%s@%lld", ref.w[j].key,
                  (long long)ref.w[j].start);
-        if (h.h_plan->p_window.w_kind == BWM_WINDOW_NONE) {
+        if (w->w_kind == BWM_WINDOW_NONE) {
             /* EMIT CHANGES: the key's newest result (highest version) must equal the reference. */
             snprintf(probe.o_key, sizeof(probe.o_key), "%s", ref.w[j].key);
         }
@@ -351,72 +461,131 @@ static void run_differential(const char *query)
         while (hit && hit > got && strcmp(hit[-1].o_key, probe.o_key) == 0) {
             hit--;
         }
-        {
-            const out_t *newest = NULL;
-
-            for (; hit && hit < got + ngot && strcmp(hit->o_key, probe.o_key) == 0; hit++) {
-                if (!hit->o_tombstone) {
-                    hits++;
-                    newest = !newest || hit->o_version > newest->o_version ? hit : newest;
-                }
-            }
-            cr_assert(newest, "window %s: no result", probe.o_key);
-            check_window(in, &ref.w[j], newest);
-            if (h.h_plan->p_window.w_kind == BWM_WINDOW_NONE) {
-                cr_assert_eq(newest->o_version, (int64_t)ref.w[j].recs[ref.w[j].n - 1],
-                             "%s: version is the offset of the last record applied", probe.o_key);
-            } else {
-                cr_assert(newest->o_version >= (int64_t)ref.w[j].recs[ref.w[j].n - 1],
-                          "%s: a final version comes from the record that closed the window",
-                          probe.o_key);
+        for (; hit && hit < got + ngot && strcmp(hit->o_key, probe.o_key) == 0; hit++) {
+            if (!hit->o_tombstone) {
+                hits++;
+                newest = !newest || hit->o_version > newest->o_version ? hit : newest;
             }
         }
-        if (h.h_plan->p_window.w_kind != BWM_WINDOW_NONE) {
+        cr_assert(newest, "window %s: no result", probe.o_key);
+        check_window(in, &ref.w[j], newest);
+        if (w->w_kind == BWM_WINDOW_NONE) {
+            cr_assert_eq(newest->o_version, (int64_t)ref.w[j].recs[ref.w[j].n - 1],
+                         "%s: version is the offset of the last record applied", probe.o_key);
+        } else {
+            cr_assert(newest->o_version >= (int64_t)ref.w[j].recs[ref.w[j].n - 1],
+                      "%s: a final version comes from the record that closed the window",
+                      probe.o_key);
             cr_assert_eq(hits, 1, "window %s: %zu final results", probe.o_key, hits);
         }
     }
-    if (h.h_plan->p_window.w_kind != BWM_WINDOW_NONE) {
+    if (w->w_kind != BWM_WINDOW_NONE) {
         size_t results = 0;
 
         for (j = 0; j < ngot; j++) {
             results += !got[j].o_tombstone;
         }
         cr_assert_eq(results, finals, "no result for a window that is not closed");
+        cr_assert_eq(run->r_retained, finals, "each closed window is retained once");
+    } else {
+        cr_assert_eq(run->r_retained, 0, "nothing to retain without windows");
     }
-    fprintf(stderr, "engine differential: %s: %zu records, %zu batches, %zu late, %zu windows\n",
-            query, (size_t)NREC, batches, late, finals);
-    cr_assert(finals >= NKEYS);
+    fprintf(stderr, "engine differential: %s: %zu records, %zu keys, %zu late, %zu windows\n",
+            query, (size_t)NREC, run->r_nkeys, late, finals);
+    cr_assert(finals >= run->r_nkeys);
     for (j = 0; j < ref.n; j++) {
         free(ref.w[j].recs);
     }
-    for (j = 0; j < NKEYS; j++) {
+    for (j = 0; j < run->r_nkeys; j++) {
         free(ref.bykey[j]);
     }
+    free(ref.bykey);
+    free(ref.nbykey);
+    free(ref.capbykey);
     free(ref.w);
-    free(got);
     free(in);
-    harness_free(&h);
+}
+
+/* A run with budgets did the same as the unbounded one, byte for byte, and evicted to do it. */
+static void check_same(const run_t *base, const run_t *run)
+{
+    size_t i;
+
+    cr_assert_eq(run->r_nbatches, base->r_nbatches);
+    for (i = 0; i < base->r_nbatches; i++) {
+        cr_assert_eq(run->r_digests[i], base->r_digests[i],
+                     "budgets %zu entries, %zu bytes: batch %zu differs from the unbounded run",
+                     run->r_entries, run->r_bytes, i);
+    }
+    cr_assert_eq(run->r_store, base->r_store, "the final store contents differ");
+    cr_assert_eq(run->r_dead, base->r_dead);
+    cr_assert_eq(run->r_retained, base->r_retained);
+    cr_assert_gt(run->r_evicted, 0, "the budgets made the engine evict");
+    cr_assert_gt(run->r_reads, base->r_reads, "evicted entries were read back from the store");
+}
+
+/*
+ * The unbounded run (against the reference when asked), then runs with
+ * budgets against it: 10 entries over 40 and over 1,000 keys, and a byte
+ * budget that holds a few entries.
+ */
+static void run_differential(const char *query, int reference)
+{
+    static const struct {
+        size_t nkeys, entries, bytes;
+    } budgets[] = {{40, 10, 0}, {40, 0, 8192}, {1000, 10, 0}};
+    run_t base[2] = {{.r_nkeys = 40}, {.r_nkeys = 1000}};
+    size_t i;
+
+    for (i = 0; i < 2; i++) {
+        run_engine(query, &base[i]);
+        if (reference) {
+            check_reference(query, &base[i]);
+        }
+    }
+    for (i = 0; i < sizeof(budgets) / sizeof(budgets[0]); i++) {
+        run_t run = {.r_nkeys = budgets[i].nkeys,
+                     .r_entries = budgets[i].entries,
+                     .r_bytes = budgets[i].bytes};
+
+        run_engine(query, &run);
+        check_same(&base[budgets[i].nkeys == 1000], &run);
+        run_free(&run);
+    }
+    run_free(&base[0]);
+    run_free(&base[1]);
 }
 
 Test(engine_diff, tumbling_final, .timeout = 120)
 {
     run_differential("CREATE TABLE t AS SELECT vin, " AGGS " FROM r WINDOW TUMBLING (SIZE 5 "
-                     "MINUTES, GRACE 3 MINUTES) GROUP BY vin EMIT FINAL;");
+                     "MINUTES, GRACE 3 MINUTES) GROUP BY vin EMIT FINAL;",
+                     1);
 }
 
 Test(engine_diff, hopping_final, .timeout = 120)
 {
     run_differential("CREATE TABLE t AS SELECT vin, " AGGS " FROM r WINDOW HOPPING (SIZE 4 "
-                     "MINUTES, ADVANCE BY 1 MINUTE, GRACE 30 SECONDS) GROUP BY vin EMIT FINAL;");
+                     "MINUTES, ADVANCE BY 1 MINUTE, GRACE 30 SECONDS) GROUP BY vin EMIT FINAL;",
+                     1);
 }
 
 Test(engine_diff, session_final, .timeout = 120)
 {
     run_differential("CREATE TABLE t AS SELECT vin, " AGGS " FROM r WINDOW SESSION (GAP 90 "
-                     "SECONDS, GRACE 4 MINUTES) GROUP BY vin EMIT FINAL;");
+                     "SECONDS, GRACE 4 MINUTES) GROUP BY vin EMIT FINAL;",
+                     1);
 }
 
 Test(engine_diff, unwindowed_changes, .timeout = 120)
 {
-    run_differential("CREATE TABLE t AS SELECT vin, " AGGS " FROM r GROUP BY vin;");
+    run_differential("CREATE TABLE t AS SELECT vin, " AGGS " FROM r GROUP BY vin;", 1);
+}
+
+/* EMIT CHANGES with windows has many results per window: only the runs are compared. */
+Test(engine_diff, session_changes, .timeout = 120)
+{
+    run_differential("CREATE TABLE t AS SELECT vin, " AGGS " FROM r WINDOW SESSION (GAP 90 "
+                     "SECONDS, GRACE 4 MINUTES) GROUP BY vin EMIT CHANGES;",
+                     0);
 }
