@@ -10,5 +10,6 @@ int bwm_cmd_check(int argc, char **argv);
 int bwm_cmd_produce(int argc, char **argv);
 int bwm_cmd_consume(int argc, char **argv);
 int bwm_cmd_config(int argc, char **argv);
+int bwm_cmd_state(int argc, char **argv);
 
 #endif

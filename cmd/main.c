@@ -17,6 +17,7 @@ static const struct {
     {"check", bwm_cmd_check, "validate the configuration and job; print the plan and schema"},
     {"produce", bwm_cmd_produce, "write sample telemetry as Confluent-framed Avro"},
     {"consume", bwm_cmd_consume, "print Avro records of a topic as JSON lines"},
+    {"state", bwm_cmd_state, "print the states, retained windows or fences a job holds in Redis"},
     {"config", bwm_cmd_config, "describe every configuration key"},
 };
 

@@ -965,6 +965,28 @@ static bwm_err_t emit_window(bwm_engine_t *e, const bwm_entry_t *en, const bwm_w
     return e->e_out_data.b_failed ? BWM_ERR_NOMEM : BWM_OK;
 }
 
+bwm_err_t bwm_engine_inspect(bwm_engine_t *e, const char *key, size_t keylen, const void *val,
+                             size_t len, char *errstr, size_t errstr_size)
+{
+    bwm_entry_t *en;
+    uint32_t i;
+    bwm_err_t err;
+
+    if (bwm_table_get(e->e_table, key, keylen)) {
+        return bwm_err_set(BWM_ERR_INVALID, errstr, errstr_size, "key '%.*s' inspected twice",
+                           (int)keylen, key);
+    }
+    if (bwm_table_put(e->e_table, key, keylen, &en) != BWM_OK) {
+        return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
+    }
+    err = bwm_table_restore(e->e_table, en, val, len, errstr, errstr_size);
+    for (i = 0; !err && i < en->e_nwins; i++) {
+        err = emit_window(e, en, en->e_wins[i], en->e_wins[i]->w_version, errstr, errstr_size);
+    }
+    bwm_table_del(e->e_table, en);
+    return err;
+}
+
 static bwm_err_t emit_row(bwm_engine_t *e, size_t row, char *errstr, size_t errstr_size)
 {
     const bwm_plan_t *p = e->e_plan;

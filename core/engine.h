@@ -169,6 +169,16 @@ size_t bwm_engine_bytes(const bwm_engine_t *e);
 size_t bwm_engine_evict(bwm_engine_t *e);
 
 /*
+ * For inspection (`bwm state`), on an engine used for nothing else: decodes
+ * val, a key's state as stored, and lists one output per window as
+ * bwm_engine_outputs() then gives them (the result the window has now, its
+ * version the window's; a tombstone when HAVING hides it). Clear them with
+ * bwm_engine_committed(). BWM_ERR_DECODE when val does not match the plan.
+ */
+bwm_err_t bwm_engine_inspect(bwm_engine_t *e, const char *key, size_t keylen, const void *val,
+                             size_t len, char *errstr, size_t errstr_size);
+
+/*
  * Replaces the cache budgets (el_cache_entries, el_cache_bytes; 0: no
  * limit), for a runtime that shares one budget among its partitions' engines
  * as partitions come and go. Takes effect at the next bwm_engine_evict().

@@ -1,0 +1,252 @@
+/*
+ * state.c: `bwm state -c job.conf` prints what a job holds in Redis: each
+ * key's windows as the result records they give now (readable JSON, with
+ * the partition), the closed windows kept by state.retention.ms, or each
+ * partition's fence. For operators and for tests; it reads, never writes.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cli.h"
+#include "cmd/commands.h"
+#include "cmd/job.h"
+#include "connectors/store.h"
+#include "core/avro.h"
+#include "core/engine.h"
+#include "core/result.h"
+
+typedef struct inspector {
+    const bwm_job_t *in_job;
+    const bwm_avro_node_t *in_schema; /* of the result records */
+    bwm_engine_t *in_engine;
+    int32_t in_part;
+    int in_retained; /* keys are "<key>@<window start>" */
+    bwm_buf_t in_line;
+    uint64_t in_rows;
+    uint64_t in_hidden; /* windows HAVING hides */
+    char in_error[512];
+} inspector_t;
+
+static void state_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: bwm state -c job.conf [--partition P] [--retained | --fences] [-X key=value]\n"
+            "\n"
+            "  -c, --config FILE  the job's configuration (Redis, namespace, job file)\n"
+            "  --partition P      only partition P\n"
+            "  --retained         the closed windows kept by state.retention.ms\n"
+            "  --fences           each partition's fence: last offset applied, watermark\n"
+            "  -X key=value       set a configuration key\n"
+            "\n"
+            "Prints one JSON line per window held: the job's result fields as\n"
+            "`bwm consume` shows results, and \"partition\".\n");
+}
+
+/* Prints the outputs the engine made for one stored key. */
+static bwm_err_t print_outputs(inspector_t *in)
+{
+    const bwm_output_t *outs;
+    const uint8_t *data = bwm_engine_output_data(in->in_engine);
+    size_t n, i;
+    char head[48];
+    bwm_err_t err = BWM_OK;
+
+    outs = bwm_engine_outputs(in->in_engine, &n);
+    for (i = 0; !err && i < n; i++) {
+        if (outs[i].o_kind != BWM_OUT_RESULT) {
+            in->in_hidden++;
+            continue;
+        }
+        bwm_buf_reset(&in->in_line);
+        snprintf(head, sizeof(head), "{\"partition\":%d,", (int)in->in_part);
+        bwm_buf_put_str(&in->in_line, head);
+        err = bwm_avro_to_json(in->in_schema, data + outs[i].o_val_off, outs[i].o_val_len, NULL,
+                               BWM_AVRO_JSON_READABLE, &in->in_line, NULL, in->in_error,
+                               sizeof(in->in_error));
+        if (!err) {
+            /* the record's own "{" is replaced by the partition's */
+            fwrite(in->in_line.b_data, 1, strlen(head), stdout);
+            fwrite(in->in_line.b_data + strlen(head) + 1, 1, in->in_line.b_len - strlen(head) - 1,
+                   stdout);
+            putchar('\n');
+            in->in_rows++;
+        }
+    }
+    bwm_engine_committed(in->in_engine);
+    return err;
+}
+
+static bwm_err_t on_state(const char *key, size_t keylen, const void *val, size_t len, void *opaque)
+{
+    inspector_t *in = opaque;
+    size_t klen = keylen;
+    bwm_err_t err;
+
+    if (in->in_retained) {
+        while (klen > 0 && key[klen - 1] != '@') {
+            klen--;
+        }
+        klen = klen ? klen - 1 : keylen;
+    }
+    err =
+        bwm_engine_inspect(in->in_engine, key, klen, val, len, in->in_error, sizeof(in->in_error));
+    if (err) {
+        char msg[sizeof(in->in_error)];
+
+        snprintf(msg, sizeof(msg), "%s", in->in_error);
+        snprintf(in->in_error, sizeof(in->in_error), "partition %d, key '%.*s': %s",
+                 (int)in->in_part, (int)keylen, key, msg);
+        return err;
+    }
+    return print_outputs(in);
+}
+
+static bwm_err_t print_fence(const bwm_store_ops_t *ops, void *store, const char *ns, int32_t part,
+                             char *errstr, size_t errstr_size)
+{
+    bwm_fence_t f;
+    bwm_err_t err = ops->so_fence_get(store, ns, part, &f, errstr, errstr_size);
+
+    if (err) {
+        return err;
+    }
+    printf("{\"partition\":%d,\"offset\":%" PRId64 ",\"watermark\":", (int)part, f.f_offset);
+    if (f.f_watermark == BWM_WATERMARK_NONE) {
+        printf("null}\n");
+    } else {
+        printf("%" PRId64 "}\n", f.f_watermark);
+    }
+    return BWM_OK;
+}
+
+/* Prints every partition's fences or states; the summary goes to stderr. */
+static bwm_err_t inspect(const bwm_job_t *job, const bwm_conf_t *conf, long long only, int retained,
+                         int fences, char *errstr, size_t errstr_size)
+{
+    const bwm_store_ops_t *ops = bwm_store_find("redis");
+    const char *ns = job->j_conf.jc_namespace;
+    bwm_engine_limits_t limits = {(size_t)job->j_conf.jc_max_key_bytes,
+                                  (size_t)job->j_conf.jc_eval_bytes, 0, 0, 0};
+    inspector_t in;
+    bwm_result_enc_t *enc = NULL;
+    void *store = NULL;
+    int32_t *parts = NULL, one = 0;
+    size_t nparts = 0, i;
+    bwm_err_t err;
+
+    memset(&in, 0, sizeof(in));
+    in.in_job = job;
+    in.in_retained = retained;
+    bwm_buf_init(&in.in_line);
+    err = ops->so_open(conf, &store, errstr, errstr_size);
+    if (!err && only >= 0) {
+        one = (int32_t)only;
+    } else if (!err) {
+        err = ops->so_partitions(store, ns, &parts, &nparts, errstr, errstr_size);
+    }
+    if (!err && !fences) {
+        enc = bwm_result_enc_new(job->j_plan, errstr, errstr_size);
+        in.in_engine =
+            enc ? bwm_engine_new(job->j_plan, BWM_TIME_NONE, &limits, errstr, errstr_size) : NULL;
+        err = in.in_engine ? BWM_OK : BWM_ERR_NOMEM;
+        in.in_schema = enc ? bwm_schema_root(bwm_result_enc_schema(enc)) : NULL;
+    }
+    for (i = 0; !err && i < (only >= 0 ? 1 : nparts); i++) {
+        in.in_part = only >= 0 ? one : parts[i];
+        if (fences) {
+            err = print_fence(ops, store, ns, in.in_part, errstr, errstr_size);
+            continue;
+        }
+        err = ops->so_scan(store, ns, in.in_part, retained ? BWM_STORE_RETAINED : BWM_STORE_STATES,
+                           on_state, &in, errstr, errstr_size);
+        if (err && in.in_error[0]) {
+            snprintf(errstr, errstr_size, "%s", in.in_error);
+        }
+    }
+    if (!err && !fences) {
+        fprintf(stderr, "bwm state: %" PRIu64 " %s in namespace %s", in.in_rows,
+                retained ? "retained windows" : "states", ns);
+        if (in.in_hidden) {
+            fprintf(stderr, " (and %" PRIu64 " hidden by HAVING)", in.in_hidden);
+        }
+        fputc('\n', stderr);
+    }
+    bwm_engine_destroy(in.in_engine);
+    bwm_result_enc_destroy(enc);
+    bwm_buf_free(&in.in_line);
+    free(parts);
+    if (store) {
+        ops->so_close(store);
+    }
+    return err;
+}
+
+int bwm_cmd_state(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'}, {"partition", required_argument, NULL, 'p'},
+        {"retained", no_argument, NULL, 'R'},     {"fences", no_argument, NULL, 'F'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+    };
+    const char *path = NULL;
+    bwm_cli_xs_t xs = {0};
+    bwm_conf_t *conf = NULL;
+    bwm_job_t *job = NULL;
+    char *dir = NULL, *end, errstr[1024];
+    long long only = -1;
+    int c, k, retained = 0, fences = 0, status = BWM_EXIT_OK;
+    bwm_err_t err;
+
+    while ((c = getopt_long(argc, argv, "c:X:h", opts, NULL)) != -1) {
+        switch (c) {
+            case 'p':
+                only = strtoll(optarg, &end, 10);
+                if (*end || end == optarg || only < 0 || only > INT32_MAX) {
+                    fprintf(stderr, "bwm state: --partition takes a partition number\n");
+                    return BWM_EXIT_USAGE;
+                }
+                break;
+            case 'R':
+                retained = 1;
+                break;
+            case 'F':
+                fences = 1;
+                break;
+            case 'h':
+                state_usage(stdout);
+                return BWM_EXIT_OK;
+            default:
+                k = bwm_cli_common_opt(&xs, &path, c, optarg, "state");
+                if (k <= 0) {
+                    if (k == 0) {
+                        state_usage(stderr);
+                    }
+                    return BWM_EXIT_USAGE;
+                }
+                break;
+        }
+    }
+    if (!path || optind != argc || (retained && fences)) {
+        state_usage(stderr);
+        return BWM_EXIT_USAGE;
+    }
+    if (bwm_cli_conf_load(path, &xs, &conf, &dir, errstr, sizeof(errstr)) ||
+        bwm_job_new(conf, dir, &job, errstr, sizeof(errstr))) {
+        fprintf(stderr, "bwm state: configuration error: %s\n", errstr);
+        status = BWM_EXIT_USAGE;
+        goto done;
+    }
+    err = inspect(job, conf, only, retained, fences, errstr, sizeof(errstr));
+    if (err) {
+        fprintf(stderr, "bwm state: %s\n", errstr);
+        status = err == BWM_ERR_INVALID ? BWM_EXIT_USAGE : BWM_EXIT_RUNTIME;
+    }
+done:
+    bwm_job_destroy(job);
+    bwm_conf_destroy(conf);
+    free(dir);
+    return status;
+}
