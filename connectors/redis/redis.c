@@ -210,10 +210,19 @@ void bwm_redis_destroy(bwm_redis_t *r)
     free(r);
 }
 
+static void drop(bwm_redis_t *r, const char *cause)
+{
+    if (r->r_ctx) {
+        BWM_LOG(BWM_LOG_WARN, BWM_FAC_STATE, "Redis connection to %s lost: %s", r->r_where, cause);
+    }
+    redisFree(r->r_ctx);
+    r->r_ctx = NULL;
+}
+
 redisContext *bwm_redis_ctx(bwm_redis_t *r, char *errstr, size_t errstr_size)
 {
     if (r->r_ctx && r->r_ctx->err) {
-        bwm_redis_failed(r);
+        drop(r, r->r_ctx->errstr);
     }
     if (!r->r_ctx && do_connect(r, errstr, errstr_size) != BWM_OK) {
         return NULL;
@@ -221,12 +230,11 @@ redisContext *bwm_redis_ctx(bwm_redis_t *r, char *errstr, size_t errstr_size)
     return r->r_ctx;
 }
 
-void bwm_redis_failed(bwm_redis_t *r)
+bwm_err_t bwm_redis_lost(bwm_redis_t *r, const char *what, char *errstr, size_t errstr_size)
 {
-    if (r->r_ctx) {
-        BWM_LOG(BWM_LOG_WARN, BWM_FAC_STATE, "Redis connection to %s lost: %s", r->r_where,
-                r->r_ctx->err ? r->r_ctx->errstr : "reply failed");
-    }
-    redisFree(r->r_ctx);
-    r->r_ctx = NULL;
+    const char *cause = r->r_ctx && r->r_ctx->err ? r->r_ctx->errstr : "no reply";
+
+    bwm_err_set(BWM_ERR_IO, errstr, errstr_size, "Redis %s failed: %s", what, cause);
+    drop(r, cause);
+    return BWM_ERR_IO;
 }

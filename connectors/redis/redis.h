@@ -35,9 +35,10 @@ void bwm_redis_destroy(bwm_redis_t *r);
 redisContext *bwm_redis_ctx(bwm_redis_t *r, char *errstr, size_t errstr_size);
 
 /*
- * Notes that a reply could not be read (timeout, reset): the connection is
- * dropped and rebuilt on the next bwm_redis_ctx().
+ * Notes that a reply to what ("GET fence", ...) could not be read (timeout,
+ * reset): formats "Redis <what> failed: <cause>" into errstr, drops the
+ * connection (rebuilt on the next bwm_redis_ctx()) and returns BWM_ERR_IO.
  */
-void bwm_redis_failed(bwm_redis_t *r);
+bwm_err_t bwm_redis_lost(bwm_redis_t *r, const char *what, char *errstr, size_t errstr_size);
 
 #endif

@@ -188,13 +188,14 @@ static bwm_err_t store_fence_get(void *ctx, const char *ns, int32_t part, bwm_fe
     }
     rep = redisCommandArgv(c, 2, (const char **)s->rs_argv, s->rs_lens);
     if (!rep) {
-        bwm_redis_failed(s->rs_redis);
-        return bwm_err_set(BWM_ERR_IO, errstr, errstr_size, "Redis GET fence failed: %s",
-                           c->errstr);
+        return bwm_redis_lost(s->rs_redis, "GET fence", errstr, errstr_size);
     }
     if (rep->type == REDIS_REPLY_NIL) {
         out->f_offset = -1;
         out->f_watermark = BWM_WATERMARK_NONE;
+    } else if (rep->type == REDIS_REPLY_ERROR) {
+        /* LOADING after a restart, a replica's READONLY...: Redis may answer later */
+        err = bwm_err_set(BWM_ERR_TRANSPORT, errstr, errstr_size, "Redis GET fence: %s", rep->str);
     } else if (rep->type != REDIS_REPLY_STRING ||
                bwm_fence_parse(rep->str, rep->len, out) != BWM_OK) {
         err = bwm_err_set(BWM_ERR_DECODE, errstr, errstr_size,
@@ -229,8 +230,7 @@ static bwm_err_t store_get_many(void *ctx, const char *ns, int32_t part, const b
         }
         if (redisAppendCommandArgv(c, (int)(m + 1), (const char **)s->rs_argv, s->rs_lens) !=
             REDIS_OK) {
-            bwm_redis_failed(s->rs_redis);
-            return bwm_err_set(BWM_ERR_IO, errstr, errstr_size, "Redis MGET failed");
+            return bwm_redis_lost(s->rs_redis, "MGET", errstr, errstr_size);
         }
         nchunks++;
     }
@@ -238,8 +238,7 @@ static bwm_err_t store_get_many(void *ctx, const char *ns, int32_t part, const b
         redisReply *rep = NULL;
 
         if (redisGetReply(c, (void **)&rep) != REDIS_OK || !rep) {
-            bwm_redis_failed(s->rs_redis);
-            return bwm_err_set(BWM_ERR_IO, errstr, errstr_size, "Redis MGET failed: %s", c->errstr);
+            return bwm_redis_lost(s->rs_redis, "MGET", errstr, errstr_size);
         }
         if (rep->type != REDIS_REPLY_ARRAY) {
             err = bwm_err_set(BWM_ERR_TRANSPORT, errstr, errstr_size, "Redis MGET: %s",
@@ -266,8 +265,7 @@ static bwm_err_t load_script(redis_store_t *s, redisContext *c, char *errstr, si
     bwm_err_t err = BWM_OK;
 
     if (!rep) {
-        bwm_redis_failed(s->rs_redis);
-        return bwm_err_set(BWM_ERR_IO, errstr, errstr_size, "Redis SCRIPT LOAD failed");
+        return bwm_redis_lost(s->rs_redis, "SCRIPT LOAD", errstr, errstr_size);
     }
     if (rep->type == REDIS_REPLY_STRING && rep->len == 40) {
         memcpy(s->rs_sha, rep->str, 40);
@@ -299,8 +297,7 @@ static bwm_err_t store_index_get(void *ctx, const char *ns, int32_t part, bwm_st
     }
     rep = redisCommandArgv(c, 5, (const char **)s->rs_argv, s->rs_lens);
     if (!rep) {
-        bwm_redis_failed(s->rs_redis);
-        return bwm_err_set(BWM_ERR_IO, errstr, errstr_size, "Redis ZRANGE failed: %s", c->errstr);
+        return bwm_redis_lost(s->rs_redis, "ZRANGE", errstr, errstr_size);
     }
     if (rep->type != REDIS_REPLY_ARRAY || rep->elements % 2) {
         err = bwm_err_set(BWM_ERR_TRANSPORT, errstr, errstr_size, "Redis ZRANGE: %s",
@@ -377,9 +374,7 @@ static bwm_err_t store_commit(void *ctx, const char *ns, int32_t part, const bwm
         redisReply *rep = redisCommandArgv(c, (int)argc, (const char **)s->rs_argv, s->rs_lens);
 
         if (!rep) {
-            bwm_redis_failed(s->rs_redis);
-            return bwm_err_set(BWM_ERR_IO, errstr, errstr_size, "Redis commit of %s/%d failed: %s",
-                               ns, (int)part, c->errstr);
+            return bwm_redis_lost(s->rs_redis, "commit", errstr, errstr_size);
         }
         if (rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) == 0 &&
             attempt == 0) {
@@ -428,13 +423,14 @@ static bwm_err_t scan_page(redis_store_t *s, redisContext *c, const char *patter
 
     *keys = NULL;
     if (!rep) {
-        bwm_redis_failed(s->rs_redis);
-        return bwm_err_set(BWM_ERR_IO, errstr, errstr_size, "Redis SCAN failed: %s", c->errstr);
+        return bwm_redis_lost(s->rs_redis, "SCAN", errstr, errstr_size);
     }
     if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
         rep->element[0]->type != REDIS_REPLY_STRING || rep->element[1]->type != REDIS_REPLY_ARRAY) {
+        bwm_err_t err = bwm_err_set(BWM_ERR_TRANSPORT, errstr, errstr_size, "Redis SCAN: %s",
+                                    rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
         freeReplyObject(rep);
-        return bwm_err_set(BWM_ERR_TRANSPORT, errstr, errstr_size, "Redis SCAN: unexpected reply");
+        return err;
     }
     snprintf(cursor, 32, "%s", rep->element[0]->str);
     *keys = rep;
@@ -484,8 +480,7 @@ static bwm_err_t store_scan(void *ctx, const char *ns, int32_t part, bwm_store_k
         vals = redisCommandArgv(c, (int)keys->elements + 1, (const char **)s->rs_argv, s->rs_lens);
         if (!vals) {
             freeReplyObject(page);
-            bwm_redis_failed(s->rs_redis);
-            return bwm_err_set(BWM_ERR_IO, errstr, errstr_size, "Redis MGET failed: %s", c->errstr);
+            return bwm_redis_lost(s->rs_redis, "MGET", errstr, errstr_size);
         }
         for (i = 0; !err && vals->type == REDIS_REPLY_ARRAY && i < vals->elements; i++) {
             redisReply *k = keys->element[i], *v = vals->element[i];

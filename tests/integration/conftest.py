@@ -13,10 +13,17 @@ from pathlib import Path
 
 import pytest
 
-from kafkautil import Registry
+from kafkautil import Registry, close_clients
 
 REPO = Path(__file__).resolve().parents[2]
 BWM = os.environ.get("BWM_BIN", str(REPO / "build" / "bwm"))
+
+
+def pytest_configure(config):
+    # Show what tests print (seeds, records, timings, peak memory) even when they pass, so
+    # that a CI log carries the figures.
+    if "P" not in config.option.reportchars and "A" not in config.option.reportchars:
+        config.option.reportchars += "P"
 
 
 def free_ports(n):
@@ -60,6 +67,15 @@ class Stack:
         subprocess.run([str(REPO / "deploy/local/stack"), "topic", name, str(partitions)],
                        env={**os.environ, **self.env}, check=True, capture_output=True, timeout=60)
 
+    def restart(self, service):
+        """Restarts kafka or redis with the same ports and data; returns the seconds it took."""
+        started = time.monotonic()
+        out = subprocess.run([str(REPO / "deploy/local/stack"), "restart", service],
+                             env={**os.environ, **self.env}, capture_output=True, text=True,
+                             timeout=300)
+        assert out.returncode == 0, f"stack restart {service}:\n{out.stdout}\n{out.stderr}"
+        return time.monotonic() - started
+
     def redis(self, *args):
         out = subprocess.run(["redis-cli", "-p", str(self.redis_port), *args], check=True,
                              capture_output=True, text=True, timeout=10)
@@ -97,4 +113,5 @@ def stack(tmp_path_factory):
     try:
         yield Stack(read_env(run_dir / "stack.env"))
     finally:
+        close_clients()
         subprocess.run([script, "down", "--purge"], env=env, capture_output=True, timeout=120)
