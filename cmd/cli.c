@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cmd/forward_conf.h"
 #include "cmd/job.h"
 #include "connectors/aws/aws.h"
 #include "connectors/redis/redis.h"
@@ -78,10 +79,8 @@ int bwm_cli_common_opt(bwm_cli_xs_t *xs, const char **path, int c, const char *a
 const bwm_conf_table_t *const *bwm_cli_tables(size_t *n)
 {
     static const bwm_conf_table_t *const tables[] = {
-        &bwm_job_conf_table,
-        &bwm_redis_conf_table,
-        &bwm_registry_conf_table,
-        &bwm_aws_conf_table,
+        &bwm_job_conf_table, &bwm_redis_conf_table,   &bwm_registry_conf_table,
+        &bwm_aws_conf_table, &bwm_forward_conf_table, &bwm_coreview_conf_table,
     };
 
     *n = sizeof(tables) / sizeof(tables[0]);

@@ -11,5 +11,6 @@ int bwm_cmd_produce(int argc, char **argv);
 int bwm_cmd_consume(int argc, char **argv);
 int bwm_cmd_config(int argc, char **argv);
 int bwm_cmd_state(int argc, char **argv);
+int bwm_cmd_forward(int argc, char **argv);
 
 #endif

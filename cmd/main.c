@@ -18,6 +18,7 @@ static const struct {
     {"produce", bwm_cmd_produce, "write sample telemetry as Confluent-framed Avro"},
     {"consume", bwm_cmd_consume, "print Avro records of a topic as JSON lines"},
     {"state", bwm_cmd_state, "print the states, retained windows or fences a job holds in Redis"},
+    {"forward", bwm_cmd_forward, "send result topics to Core View over HTTP (batches, retries)"},
     {"config", bwm_cmd_config, "describe every configuration key"},
 };
 
