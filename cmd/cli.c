@@ -15,6 +15,7 @@
 #include "connectors/aws/aws.h"
 #include "connectors/redis/redis.h"
 #include "connectors/registry/registry.h"
+#include "core/calendar.h"
 
 extern char **environ;
 
@@ -243,19 +244,6 @@ bwm_err_t bwm_cli_conf_load(const char *path, const bwm_cli_xs_t *xs, bwm_conf_t
     return BWM_OK;
 }
 
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-    int64_t era, yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 bwm_err_t bwm_cli_parse_time(const char *s, int64_t *ms)
 {
     int y, mo, d, h = 0, mi = 0, sec = 0, n = 0, frac_digits = 0;
@@ -319,7 +307,8 @@ bwm_err_t bwm_cli_parse_time(const char *s, int64_t *ms)
     if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) {
         return BWM_ERR_PARSE;
     }
-    *ms = ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi - offset_min) * 60000 +
+    *ms = ((bwm_days_from_civil(y, (unsigned)mo, (unsigned)d) * 24 + h) * 60 + mi - offset_min) *
+              60000 +
           (int64_t)sec * 1000 + frac;
     return BWM_OK;
 }

@@ -1,6 +1,6 @@
 /*
- * forward_batch.c: batch bodies, sub-range bodies, idempotency keys (with a
- * small XXH64) and the offset metadata of a batch in flight.
+ * forward_batch.c: batch bodies, sub-range bodies, idempotency keys (XXH64)
+ * and the offset metadata of a batch in flight.
  */
 #include "cmd/forward_batch.h"
 
@@ -9,92 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define P1 0x9E3779B185EBCA87ULL
-#define P2 0xC2B2AE3D27D4EB4FULL
-#define P3 0x165667B19E3779F9ULL
-#define P4 0x85EBCA77C2B2AE63ULL
-#define P5 0x27D4EB2F165667C5ULL
+#include "core/hash.h"
 
 /* What the metadata of a batch in flight starts with; the version follows. */
 #define META_TAG "bwm-forward:1:"
-
-static uint64_t rotl(uint64_t x, int r)
-{
-    return (x << r) | (x >> (64 - r));
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    int i;
-
-    for (i = 7; i >= 0; i--) {
-        v = (v << 8) | p[i];
-    }
-    return v;
-}
-
-static uint64_t le32(const uint8_t *p)
-{
-    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24;
-}
-
-static uint64_t xround(uint64_t acc, uint64_t input)
-{
-    acc += input * P2;
-    return rotl(acc, 31) * P1;
-}
-
-static uint64_t xmerge(uint64_t acc, uint64_t v)
-{
-    acc ^= xround(0, v);
-    return acc * P1 + P4;
-}
-
-uint64_t bwm_fwd_xxh64(const void *data, size_t n, uint64_t seed)
-{
-    const uint8_t *p = data, *end = p + n;
-    uint64_t h;
-
-    if (n >= 32) {
-        uint64_t v1 = seed + P1 + P2, v2 = seed + P2, v3 = seed, v4 = seed - P1;
-
-        do {
-            v1 = xround(v1, le64(p));
-            v2 = xround(v2, le64(p + 8));
-            v3 = xround(v3, le64(p + 16));
-            v4 = xround(v4, le64(p + 24));
-            p += 32;
-        } while (end - p >= 32);
-        h = rotl(v1, 1) + rotl(v2, 7) + rotl(v3, 12) + rotl(v4, 18);
-        h = xmerge(h, v1);
-        h = xmerge(h, v2);
-        h = xmerge(h, v3);
-        h = xmerge(h, v4);
-    } else {
-        h = seed + P5;
-    }
-    h += (uint64_t)n;
-    for (; end - p >= 8; p += 8) {
-        h ^= xround(0, le64(p));
-        h = rotl(h, 27) * P1 + P4;
-    }
-    if (end - p >= 4) {
-        h ^= le32(p) * P1;
-        h = rotl(h, 23) * P2 + P3;
-        p += 4;
-    }
-    for (; p < end; p++) {
-        h ^= *p * P5;
-        h = rotl(h, 11) * P1;
-    }
-    h ^= h >> 33;
-    h *= P2;
-    h ^= h >> 29;
-    h *= P3;
-    h ^= h >> 32;
-    return h;
-}
 
 void bwm_fwd_batch_reset(bwm_fwd_batch_t *b, size_t max_records, size_t max_bytes,
                          size_t max_rec_bytes)
@@ -159,7 +77,7 @@ bwm_fwd_add_t bwm_fwd_batch_end(bwm_fwd_batch_t *b, int64_t offset, const void *
     }
     r = &b->fb_recs[b->fb_n++];
     r->fr_offset = offset;
-    r->fr_hash = bwm_fwd_xxh64(value, value_len, (uint64_t)offset);
+    r->fr_hash = bwm_xxh64(value, value_len, (uint64_t)offset);
     r->fr_json_off = start;
     r->fr_json_len = len;
     r->fr_msg = msg;
@@ -191,7 +109,7 @@ void bwm_fwd_batch_key(const bwm_fwd_batch_t *b, const char *topic, int32_t part
                        size_t to, char out[BWM_FWD_KEY_MAX])
 {
     uint8_t word[16];
-    uint64_t h = bwm_fwd_xxh64(topic, strlen(topic), (uint64_t)(uint32_t)partition);
+    uint64_t h = bwm_xxh64(topic, strlen(topic), (uint64_t)(uint32_t)partition);
     size_t i;
     int k;
 
@@ -201,7 +119,7 @@ void bwm_fwd_batch_key(const bwm_fwd_batch_t *b, const char *topic, int32_t part
             word[k] = (uint8_t)((uint64_t)b->fb_recs[i].fr_offset >> (8 * k));
             word[8 + k] = (uint8_t)(b->fb_recs[i].fr_hash >> (8 * k));
         }
-        h = bwm_fwd_xxh64(word, sizeof(word), h);
+        h = bwm_xxh64(word, sizeof(word), h);
     }
     snprintf(out, BWM_FWD_KEY_MAX, "bwm-%d-%" PRId64 "-%" PRId64 "-%016" PRIx64, (int)partition,
              to > from ? b->fb_recs[from].fr_offset : (int64_t)-1,

@@ -24,9 +24,6 @@
 /* Longest idempotency key, with its NUL. */
 #define BWM_FWD_KEY_MAX 96
 
-/* XXH64 of p[0 .. n) with seed, as the xxHash specification defines it. */
-uint64_t bwm_fwd_xxh64(const void *p, size_t n, uint64_t seed);
-
 typedef struct bwm_fwd_rec {
     int64_t fr_offset;
     uint64_t fr_hash;   /* XXH64 of the record's value bytes, seeded with its offset */

@@ -40,6 +40,7 @@
 #include "connectors/kafka/sink.h"
 #include "connectors/log.h"
 #include "connectors/registry/registry.h"
+#include "core/hash.h"
 
 /* Records taken from the consumer in one turn, so the network is served in between. */
 #define TAKE_MAX 20000
@@ -138,15 +139,6 @@ struct bwm_forwarder {
     int f_failed;
     char f_error[600];
 };
-
-static uint64_t rnd(bwm_forwarder_t *f)
-{
-    /* xorshift64* */
-    f->f_rnd ^= f->f_rnd >> 12;
-    f->f_rnd ^= f->f_rnd << 25;
-    f->f_rnd ^= f->f_rnd >> 27;
-    return f->f_rnd * 0x2545F4914F6CDD1DULL;
-}
 
 /* Records the first fatal error; the loop stops on it. */
 static void fail(bwm_forwarder_t *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -726,7 +718,7 @@ static void on_response(void *opaque, const bwm_http_resp_t *r)
                     retry_after = -1;
                 }
             }
-            bwm_backoff_failed(&f->f_backoff, now, retry_after, rnd(f));
+            bwm_backoff_failed(&f->f_backoff, now, retry_after, bwm_xorshift64s(&f->f_rnd));
             if (r->hr_status > 0) {
                 snprintf(what, sizeof(what), "HTTP %ld%s%s", r->hr_status,
                          r->hr_retry_after ? ", Retry-After " : "",
@@ -1188,7 +1180,7 @@ bwm_err_t bwm_forwarder_run(bwm_forwarder_t *f, int exit_at_end, char *errstr, s
             break;
         }
         if (f->f_oauth) {
-            bwm_oauth_poll(f->f_oauth, f->f_http, now, rnd(f));
+            bwm_oauth_poll(f->f_oauth, f->f_http, now, bwm_xorshift64s(&f->f_rnd));
             if (bwm_oauth_failed(f->f_oauth, msg, sizeof(msg))) {
                 fail(f, "%s", msg);
                 break;

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hash.h"
+
 /* 2026-01-01T00:00:00Z: sample time starts here, whatever the wall clock says. */
 #define EPOCH_MS 1767225600000LL
 
@@ -35,18 +37,10 @@ struct bwm_telemetry {
     char g_trip[40];
 };
 
-static uint64_t rnd(bwm_telemetry_t *g)
-{
-    g->g_rng ^= g->g_rng >> 12;
-    g->g_rng ^= g->g_rng << 25;
-    g->g_rng ^= g->g_rng >> 27;
-    return g->g_rng * 2685821657736338717ULL;
-}
-
 /* Uniform in [0, 1). */
 static double unit(bwm_telemetry_t *g)
 {
-    return (double)(rnd(g) >> 11) / 9007199254740992.0;
+    return (double)(bwm_xorshift64s(&g->g_rng) >> 11) / 9007199254740992.0;
 }
 
 void bwm_telemetry_destroy(bwm_telemetry_t *g)
@@ -162,7 +156,7 @@ static int set_field(avro_value_t *rec, const char *name, avro_value_t *out)
 bwm_err_t bwm_telemetry_next(bwm_telemetry_t *g, bwm_buf_t *b, const char **vin, char *errstr,
                              size_t errstr_size)
 {
-    vehicle_t *v = &g->g_vehicles[rnd(g) % (uint64_t)g->g_nvehicles];
+    vehicle_t *v = &g->g_vehicles[bwm_xorshift64s(&g->g_rng) % (uint64_t)g->g_nvehicles];
     avro_value_t f, br;
     int64_t dt_ms;
     double km;

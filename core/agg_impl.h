@@ -23,9 +23,6 @@ extern const bwm_agg_ops_t bwm_agg_count_distinct;
 /* PERCENTILE (agg_sketch.c). */
 extern const bwm_agg_ops_t bwm_agg_percentile;
 
-/* XXH64 of n bytes at p with the given seed (agg_hll.c). */
-uint64_t bwm_agg_xxh64(const void *p, size_t n, uint64_t seed);
-
 /* PERCENTILE's relative accuracy alpha (agg_sketch.c). */
 #define BWM_AGG_PERCENTILE_ALPHA 0.01
 

@@ -43,6 +43,7 @@
 #include <string.h>
 
 #include "avro_path.h"
+#include "calendar.h"
 #include "json.h"
 
 /* Most significant bytes of a decimal rendered as digits. */
@@ -193,24 +194,6 @@ static int64_t floor_div(int64_t a, int64_t d)
     return (a % d != 0 && a < 0) ? q - 1 : q;
 }
 
-/* Proleptic Gregorian date of a day count from 1970-01-01 (H. Hinnant's civil_from_days). */
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-    int64_t era, yy;
-    unsigned doe, yoe, doy, mp;
-
-    z += 719468;
-    era = (z >= 0 ? z : z - 146096) / 146097;
-    doe = (unsigned)(z - era * 146097);
-    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    yy = (int64_t)yoe + era * 400;
-    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = yy + (*m <= 2);
-}
-
 /* Days from 1970-01-01 of 0000-01-01 and 9999-12-31: the dates printed as text. */
 #define DAY_MIN (-719528)
 #define DAY_MAX 2932896
@@ -221,7 +204,7 @@ static void put_date(bwm_buf_t *b, int64_t days)
     int64_t y;
     unsigned m, d;
 
-    civil_from_days(days, &y, &m, &d);
+    bwm_civil_from_days(days, &y, &m, &d);
     put_fmt(b, "%04d-%02u-%02u", (int)y, m, d);
 }
 

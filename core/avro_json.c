@@ -43,6 +43,7 @@
 #include <string.h>
 
 #include "avro_path.h"
+#include "calendar.h"
 #include "value.h"
 
 /*
@@ -296,20 +297,6 @@ static int lit(cur_t *c, char ch)
     return 0;
 }
 
-/* Days from 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    int64_t era;
-    unsigned yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = (unsigned)(y - era * 400);
-    doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
 static int date_part(cur_t *c, int64_t *days)
 {
     static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -322,7 +309,7 @@ static int date_part(cur_t *c, int64_t *days)
     if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1] + (m == 2 && leap)) {
         return 0;
     }
-    *days = days_from_civil(y, (unsigned)m, (unsigned)d);
+    *days = bwm_days_from_civil(y, (unsigned)m, (unsigned)d);
     return 1;
 }
 

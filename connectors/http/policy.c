@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/calendar.h"
+
 #define DAY_MS (24LL * 3600 * 1000)
 
 bwm_http_verdict_t bwm_http_verdict(long status)
@@ -19,22 +21,11 @@ bwm_http_verdict_t bwm_http_verdict(long status)
     return BWM_HTTP_PERMANENT;
 }
 
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-    int64_t era, yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 int64_t bwm_http_civil_ms(int year, int month, int day, int hour, int min, int sec)
 {
-    return ((days_from_civil(year, month, day) * 24 + hour) * 60 + min) * 60000LL + sec * 1000LL;
+    return ((bwm_days_from_civil(year, (unsigned)month, (unsigned)day) * 24 + hour) * 60 + min) *
+               60000LL +
+           sec * 1000LL;
 }
 
 /* Reads exactly n digits into *out. */

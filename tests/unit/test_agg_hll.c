@@ -93,18 +93,6 @@ static void assert_same_state(const bwm_agg_ops_t *ops, const state_t *a, const 
     bwm_buf_free(&eb);
 }
 
-Test(agg_hll, xxh64_matches_published_vectors)
-{
-    cr_assert_eq(bwm_agg_xxh64("", 0, 0), UINT64_C(0xEF46DB3751D8E999));
-    cr_assert_eq(bwm_agg_xxh64(NULL, 0, 0), UINT64_C(0xEF46DB3751D8E999));
-    cr_assert_eq(bwm_agg_xxh64("a", 1, 0), UINT64_C(0xD24EC4F1A98C6E5B));
-    cr_assert_eq(bwm_agg_xxh64("abc", 3, 0), UINT64_C(0x44BC2CF5AD770999));
-    /* the 32-byte stripes and the seed change the hash */
-    cr_assert_neq(bwm_agg_xxh64("0123456789abcdef0123456789abcdef!", 33, 0),
-                  bwm_agg_xxh64("0123456789abcdef0123456789abcdef?", 33, 0));
-    cr_assert_neq(bwm_agg_xxh64("abc", 3, 1), bwm_agg_xxh64("abc", 3, 0));
-}
-
 Test(agg_hll, small_counts_are_exact_and_sql_equal_values_count_once)
 {
     const bwm_agg_ops_t *ops = cd();

@@ -25,26 +25,6 @@ static const char *body(bwm_fwd_batch_t *b)
     return (const char *)b->fb_body.b_data;
 }
 
-Test(forward_batch, xxh64_matches_the_specification)
-{
-    static const struct {
-        const char *in;
-        uint64_t seed;
-        uint64_t want;
-    } cases[] = {
-        {"", 0, 0xEF46DB3751D8E999ULL},
-        {"a", 0, 0xD24EC4F1A98C6E5BULL},
-        {"abc", 0, 0x44BC2CF5AD770999ULL},
-        {"Nobody inspects the spammish repetition", 0, 0xFBCEA83C8A378BF1ULL},
-    };
-    size_t i;
-
-    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        cr_expect_eq(bwm_fwd_xxh64(cases[i].in, strlen(cases[i].in), cases[i].seed), cases[i].want,
-                     "'%s'", cases[i].in);
-    }
-}
-
 Test(forward_batch, bodies_are_json_arrays_within_their_bounds)
 {
     bwm_fwd_batch_t b = {0};

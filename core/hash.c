@@ -1,0 +1,96 @@
+/*
+ * hash.c: XXH64, as published by Yann Collet (BSD-2-Clause), for one buffer.
+ */
+#include "core/hash.h"
+
+#define XXH_P1 UINT64_C(0x9E3779B185EBCA87)
+#define XXH_P2 UINT64_C(0xC2B2AE3D27D4EB4F)
+#define XXH_P3 UINT64_C(0x165667B19E3779F9)
+#define XXH_P4 UINT64_C(0x85EBCA77C2B2AE63)
+#define XXH_P5 UINT64_C(0x27D4EB2F165667C5)
+
+static uint64_t xxh_rotl(uint64_t x, int r)
+{
+    return (x << r) | (x >> (64 - r));
+}
+
+static uint64_t xxh_read64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    int i;
+
+    for (i = 7; i >= 0; i--) {
+        v = (v << 8) | p[i];
+    }
+    return v;
+}
+
+static uint64_t xxh_read32(const uint8_t *p)
+{
+    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24;
+}
+
+static uint64_t xxh_round(uint64_t acc, uint64_t in)
+{
+    acc += in * XXH_P2;
+    acc = xxh_rotl(acc, 31);
+    return acc * XXH_P1;
+}
+
+static uint64_t xxh_merge_round(uint64_t acc, uint64_t v)
+{
+    acc ^= xxh_round(0, v);
+    return acc * XXH_P1 + XXH_P4;
+}
+
+uint64_t bwm_xxh64(const void *p, size_t n, uint64_t seed)
+{
+    const uint8_t *b = p;
+    size_t left = n;
+    uint64_t h;
+
+    if (left >= 32) {
+        uint64_t v1 = seed + XXH_P1 + XXH_P2, v2 = seed + XXH_P2, v3 = seed, v4 = seed - XXH_P1;
+
+        do {
+            v1 = xxh_round(v1, xxh_read64(b));
+            v2 = xxh_round(v2, xxh_read64(b + 8));
+            v3 = xxh_round(v3, xxh_read64(b + 16));
+            v4 = xxh_round(v4, xxh_read64(b + 24));
+            b += 32;
+            left -= 32;
+        } while (left >= 32);
+        h = xxh_rotl(v1, 1) + xxh_rotl(v2, 7) + xxh_rotl(v3, 12) + xxh_rotl(v4, 18);
+        h = xxh_merge_round(h, v1);
+        h = xxh_merge_round(h, v2);
+        h = xxh_merge_round(h, v3);
+        h = xxh_merge_round(h, v4);
+    } else {
+        h = seed + XXH_P5;
+    }
+    h += (uint64_t)n;
+    while (left >= 8) {
+        h ^= xxh_round(0, xxh_read64(b));
+        h = xxh_rotl(h, 27) * XXH_P1 + XXH_P4;
+        b += 8;
+        left -= 8;
+    }
+    if (left >= 4) {
+        h ^= xxh_read32(b) * XXH_P1;
+        h = xxh_rotl(h, 23) * XXH_P2 + XXH_P3;
+        b += 4;
+        left -= 4;
+    }
+    while (left > 0) {
+        h ^= (uint64_t)*b * XXH_P5;
+        h = xxh_rotl(h, 11) * XXH_P1;
+        b++;
+        left--;
+    }
+    h ^= h >> 33;
+    h *= XXH_P2;
+    h ^= h >> 29;
+    h *= XXH_P3;
+    h ^= h >> 32;
+    return h;
+}
