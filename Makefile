@@ -132,9 +132,9 @@ FUZZ_CC      ?= clang
 FUZZ_DIR     := build/fuzz
 FUZZ_SRC     := tests/fuzz/fuzz_sql.c $(wildcard core/sql*.c) core/buf.c
 FUZZ_HDR     := $(wildcard core/sql*.h) core/ast.h core/buf.h core/err.h tests/unit/ast_equal.h
-FUZZ_AVRO_SRC := tests/fuzz/fuzz_avro.c $(wildcard core/avro_*.c) core/buf.c core/err.c core/json.c \
-                 core/framing.c core/value.c
-FUZZ_AVRO_HDR := core/avro.h core/avro_path.h core/buf.h core/err.h core/framing.h core/json.h core/value.h
+FUZZ_AVRO_SRC := tests/fuzz/fuzz_avro.c $(wildcard core/avro_*.c) core/buf.c core/calendar.c core/err.c \
+                 core/json.c core/framing.c core/value.c
+FUZZ_AVRO_HDR := core/avro.h core/avro_path.h core/buf.h core/calendar.h core/err.h core/framing.h core/json.h core/value.h
 
 .PHONY: fuzz
 fuzz: $(FUZZ_DIR)/fuzz_sql $(FUZZ_DIR)/fuzz_avro
