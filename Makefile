@@ -135,9 +135,11 @@ FUZZ_HDR     := $(wildcard core/sql*.h) core/ast.h core/buf.h core/err.h tests/u
 FUZZ_AVRO_SRC := tests/fuzz/fuzz_avro.c $(wildcard core/avro_*.c) core/buf.c core/calendar.c core/err.c \
                  core/json.c core/framing.c core/value.c
 FUZZ_AVRO_HDR := core/avro.h core/avro_path.h core/buf.h core/calendar.h core/err.h core/framing.h core/json.h core/value.h
+FUZZ_DEC_SRC := tests/fuzz/fuzz_decoder.c $(CORE_SRC)
+FUZZ_DEC_HDR := $(wildcard core/*.h) tests/unit/decoder_xcheck.h
 
 .PHONY: fuzz
-fuzz: $(FUZZ_DIR)/fuzz_sql $(FUZZ_DIR)/fuzz_avro
+fuzz: $(FUZZ_DIR)/fuzz_sql $(FUZZ_DIR)/fuzz_avro $(FUZZ_DIR)/fuzz_decoder
 	@mkdir -p $(FUZZ_DIR)/corpus
 	@cp tests/fuzz/corpus/sql/* $(FUZZ_DIR)/corpus/
 	@echo "  FUZZ  $< for $(FUZZ_SECONDS) s"
@@ -148,6 +150,11 @@ fuzz: $(FUZZ_DIR)/fuzz_sql $(FUZZ_DIR)/fuzz_avro
 	@echo "  FUZZ  $(FUZZ_DIR)/fuzz_avro for $(FUZZ_SECONDS) s"
 	$(Q)$(FUZZ_DIR)/fuzz_avro -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=4096 \
 	    -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/avro- $(FUZZ_DIR)/corpus-avro
+	@mkdir -p $(FUZZ_DIR)/corpus-decoder
+	@cp tests/fuzz/corpus/decoder/* $(FUZZ_DIR)/corpus-decoder/
+	@echo "  FUZZ  $(FUZZ_DIR)/fuzz_decoder for $(FUZZ_SECONDS) s"
+	$(Q)LSAN_OPTIONS=suppressions=tests/fuzz/lsan.supp $(FUZZ_DIR)/fuzz_decoder -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=4096 \
+	    -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/decoder- $(FUZZ_DIR)/corpus-decoder
 
 $(FUZZ_DIR)/fuzz_sql: $(FUZZ_SRC) $(FUZZ_HDR)
 	@mkdir -p $(@D)
@@ -166,6 +173,18 @@ $(FUZZ_DIR)/fuzz_avro: $(FUZZ_AVRO_SRC) $(FUZZ_AVRO_HDR)
 	    -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
 	    -fno-sanitize-recover=undefined -I. $(shell pkg-config --cflags jansson) -o $@ \
 	    $(FUZZ_AVRO_SRC) $(shell pkg-config --libs jansson) -lm || \
+	    { echo "make fuzz: $(FUZZ_CC) could not build with libFuzzer; on Debian 12 install" \
+	        "clang and libclang-rt-14-dev"; exit 1; }
+
+# A failing input is saved as build/fuzz/decoder-crash-* (or decoder-leak-*, decoder-timeout-*).
+# avro-c is not instrumented: it is the reference the decoder is checked against.
+$(FUZZ_DIR)/fuzz_decoder: $(FUZZ_DEC_SRC) $(FUZZ_DEC_HDR)
+	@mkdir -p $(@D)
+	@echo "  CC    $@"
+	$(Q)$(FUZZ_CC) -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
+	    -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=undefined -I. $(shell pkg-config --cflags jansson avro-c) -o $@ \
+	    $(FUZZ_DEC_SRC) $(shell pkg-config --libs jansson avro-c) -lm || \
 	    { echo "make fuzz: $(FUZZ_CC) could not build with libFuzzer; on Debian 12 install" \
 	        "clang and libclang-rt-14-dev"; exit 1; }
 

@@ -603,6 +603,12 @@ static int skip(rd_t *r, const bwm_avro_node_t *n, const char *field, size_t dep
                    : *p > 1              ? rd_fail(r, BWM_ERR_DECODE, field, "bad boolean")
                                          : 0;
         case BWM_AVRO_INT:
+            if (read_long(r, field, &v)) {
+                return -1;
+            }
+            return v < INT32_MIN || v > INT32_MAX
+                       ? rd_fail(r, BWM_ERR_DECODE, field, "int out of range")
+                       : 0;
         case BWM_AVRO_LONG:
             return read_long(r, field, &v);
         case BWM_AVRO_FLOAT:
