@@ -54,55 +54,6 @@ bwm_err_t bwm_buf_reserve(bwm_buf_t *b, size_t n)
     return BWM_OK;
 }
 
-void bwm_buf_put(bwm_buf_t *b, const void *p, size_t n)
-{
-    if (n == 0 || bwm_buf_reserve(b, n) != BWM_OK) {
-        return;
-    }
-    memcpy(b->b_data + b->b_len, p, n);
-    b->b_len += n;
-}
-
-void bwm_buf_put_u8(bwm_buf_t *b, uint8_t v)
-{
-    bwm_buf_put(b, &v, 1);
-}
-
-void bwm_buf_put_u32le(bwm_buf_t *b, uint32_t v)
-{
-    uint8_t o[4];
-    int i;
-
-    for (i = 0; i < 4; i++) {
-        o[i] = (uint8_t)(v >> (8 * i));
-    }
-    bwm_buf_put(b, o, sizeof(o));
-}
-
-void bwm_buf_put_u64le(bwm_buf_t *b, uint64_t v)
-{
-    uint8_t o[8];
-    int i;
-
-    for (i = 0; i < 8; i++) {
-        o[i] = (uint8_t)(v >> (8 * i));
-    }
-    bwm_buf_put(b, o, sizeof(o));
-}
-
-void bwm_buf_put_i64le(bwm_buf_t *b, int64_t v)
-{
-    bwm_buf_put_u64le(b, (uint64_t)v);
-}
-
-void bwm_buf_put_f64le(bwm_buf_t *b, double v)
-{
-    uint64_t u;
-
-    memcpy(&u, &v, sizeof(u));
-    bwm_buf_put_u64le(b, u);
-}
-
 void bwm_buf_put_bytes(bwm_buf_t *b, const void *p, size_t n)
 {
     if (n > UINT32_MAX) {
@@ -116,6 +67,22 @@ void bwm_buf_put_bytes(bwm_buf_t *b, const void *p, size_t n)
 void bwm_buf_put_str(bwm_buf_t *b, const char *s)
 {
     bwm_buf_put(b, s, strlen(s));
+}
+
+void bwm_buf_put_dec(bwm_buf_t *b, int64_t v)
+{
+    char d[20];
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    size_t n = 0;
+
+    do {
+        d[sizeof(d) - ++n] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) {
+        bwm_buf_put_u8(b, '-');
+    }
+    bwm_buf_put(b, d + sizeof(d) - n, n);
 }
 
 void bwm_cursor_init(bwm_cursor_t *c, const void *p, size_t n)

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "err.h"
 
@@ -25,16 +26,60 @@ void bwm_buf_reset(bwm_buf_t *b);
 /* Ensures room for n more bytes. Returns BWM_ERR_NOMEM (and sets b_failed) when it cannot. */
 bwm_err_t bwm_buf_reserve(bwm_buf_t *b, size_t n);
 
-/* Writers. On failure they set b_failed, so a sequence of writes is checked once at the end. */
-void bwm_buf_put(bwm_buf_t *b, const void *p, size_t n);
-void bwm_buf_put_u8(bwm_buf_t *b, uint8_t v);
-void bwm_buf_put_u32le(bwm_buf_t *b, uint32_t v);
-void bwm_buf_put_u64le(bwm_buf_t *b, uint64_t v);
-void bwm_buf_put_i64le(bwm_buf_t *b, int64_t v);
-void bwm_buf_put_f64le(bwm_buf_t *b, double v);
+/*
+ * Writers. On failure they set b_failed, so a sequence of writes is checked
+ * once at the end. They are inline: encoding results and states is the hot
+ * path, and a write that fits is one compare and one copy.
+ */
+static inline void bwm_buf_put(bwm_buf_t *b, const void *p, size_t n)
+{
+    if (n == 0 || (b->b_cap - b->b_len < n && bwm_buf_reserve(b, n) != BWM_OK)) {
+        return;
+    }
+    memcpy(b->b_data + b->b_len, p, n);
+    b->b_len += n;
+}
+
+static inline void bwm_buf_put_u8(bwm_buf_t *b, uint8_t v)
+{
+    bwm_buf_put(b, &v, 1);
+}
+
+static inline void bwm_buf_put_u32le(bwm_buf_t *b, uint32_t v)
+{
+    uint8_t o[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+
+    bwm_buf_put(b, o, sizeof(o));
+}
+
+static inline void bwm_buf_put_u64le(bwm_buf_t *b, uint64_t v)
+{
+    uint8_t o[8];
+    int i;
+
+    for (i = 0; i < 8; i++) {
+        o[i] = (uint8_t)(v >> (8 * i));
+    }
+    bwm_buf_put(b, o, sizeof(o));
+}
+
+static inline void bwm_buf_put_i64le(bwm_buf_t *b, int64_t v)
+{
+    bwm_buf_put_u64le(b, (uint64_t)v);
+}
+
+static inline void bwm_buf_put_f64le(bwm_buf_t *b, double v)
+{
+    uint64_t u;
+
+    memcpy(&u, &v, sizeof(u));
+    bwm_buf_put_u64le(b, u);
+}
 /* Writes a u32le length followed by the bytes. */
 void bwm_buf_put_bytes(bwm_buf_t *b, const void *p, size_t n);
 void bwm_buf_put_str(bwm_buf_t *b, const char *s);
+/* Writes v in decimal, as printf's %lld would. */
+void bwm_buf_put_dec(bwm_buf_t *b, int64_t v);
 
 /* A read cursor over bytes it does not own. Reads past the end set c_failed and return 0. */
 typedef struct bwm_cursor {

@@ -449,19 +449,19 @@ static void put_key_value(bwm_buf_t *b, const bwm_value_t *v, int quoted)
             }
             return;
         case BWM_T_LONG:
-            snprintf(num, sizeof(num), "%" PRId64, v->u.v_long);
-            break;
+            bwm_buf_put_dec(b, v->u.v_long);
+            return;
         case BWM_T_DOUBLE:
             bwm_double_text(v->u.v_double, num);
-            break;
+            bwm_buf_put_str(b, num);
+            return;
         case BWM_T_BOOL:
-            snprintf(num, sizeof(num), "%s", v->u.v_bool ? "true" : "false");
-            break;
+            bwm_buf_put_str(b, v->u.v_bool ? "true" : "false");
+            return;
         default:
-            snprintf(num, sizeof(num), "null");
-            break;
+            bwm_buf_put_str(b, "null");
+            return;
     }
-    bwm_buf_put_str(b, num);
 }
 
 /*
@@ -885,13 +885,11 @@ static bwm_err_t add_output(bwm_engine_t *e, bwm_output_t **out)
 /* Appends the Kafka key of (entry, window start) to the output data. */
 static void put_out_key(bwm_engine_t *e, const bwm_entry_t *en, int64_t start, bwm_output_t *o)
 {
-    char num[32];
-
     o->o_key_off = e->e_out_data.b_len;
     bwm_buf_put(&e->e_out_data, en->e_key, en->e_keylen);
     if (e->e_plan->p_window.w_kind != BWM_WINDOW_NONE) {
-        snprintf(num, sizeof(num), "@%" PRId64, start);
-        bwm_buf_put_str(&e->e_out_data, num);
+        bwm_buf_put_u8(&e->e_out_data, '@');
+        bwm_buf_put_dec(&e->e_out_data, start);
     }
     o->o_key_len = e->e_out_data.b_len - o->o_key_off;
 }
@@ -1028,7 +1026,6 @@ static bwm_err_t retain_window(bwm_engine_t *e, const bwm_entry_t *en, const bwm
 {
     bwm_buf_t *b = &e->e_retain_data;
     retained_t *rt;
-    char num[32];
 
     if (e->e_nretained == e->e_retained_cap) {
         size_t cap = e->e_retained_cap ? e->e_retained_cap * 2 : 64;
@@ -1041,10 +1038,10 @@ static bwm_err_t retain_window(bwm_engine_t *e, const bwm_entry_t *en, const bwm
         e->e_retained_cap = cap;
     }
     rt = &e->e_retained[e->e_nretained++];
-    snprintf(num, sizeof(num), "@%" PRId64, w->w_start);
     rt->rt_key_off = b->b_len;
     bwm_buf_put(b, en->e_key, en->e_keylen);
-    bwm_buf_put_str(b, num);
+    bwm_buf_put_u8(b, '@');
+    bwm_buf_put_dec(b, w->w_start);
     rt->rt_key_len = b->b_len - rt->rt_key_off;
     rt->rt_val_off = b->b_len;
     bwm_table_encode_window(e->e_table, w, b);
