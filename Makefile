@@ -49,7 +49,8 @@ LIB_OBJ  := $(call obj,$(CORE_SRC) $(CONN_SRC) $(CMD_SRC)) $(B)/obj/gen/telemetr
 BIN      := $(B)/bwm
 UNIT_BIN := $(B)/test-unit
 
-.PHONY: all debug asan test test-unit test-integration demo deps lint clean bench
+.PHONY: all debug asan test test-unit test-integration demo deps lint clean bench \
+        bench-profile bench-core
 
 all: $(BIN)
 debug asan: $(BIN)
@@ -85,13 +86,27 @@ $(UNIT_BIN): $(call obj,$(UNIT_SRC)) $(B)/libbwm.a
 	@echo "  LINK  $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(TEST_LIBS)
 
-$(B)/bench-engine: $(call obj,tests/bench/engine_bench.c) $(B)/libbwm.a
+$(B)/bench-core: $(call obj,tests/bench/core_bench.c) $(B)/libbwm.a
 	@echo "  LINK  $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-# Benchmarks print what they measured and under which conditions.
-bench: $(B)/bench-engine
-	$(B)/bench-engine
+# `make bench`: S0 (the core in-process, build/bench-core) and S1, S2, S4 (bwm and the same
+# jobs in Kafka Streams, tests/bench/peers/kstreams) on a stack of its own; prints a table and
+# writes tests/bench/RESULTS.md. BENCH_RECORDS records are loaded for S1, S2 and S4 (S0 uses
+# BENCH_CORE_RECORDS). `make bench-profile` adds a perf profile of bwm on S2.
+# `make bench-core` runs S0 alone.
+BENCH_RECORDS      ?= 5000000
+BENCH_CORE_RECORDS ?= 10000000
+BENCH_ARGS = --records $(BENCH_RECORDS) --core-records $(BENCH_CORE_RECORDS)
+
+bench: deps all $(B)/bench-core
+	$(VENV)/bin/python tests/bench/run_bench.py $(BENCH_ARGS)
+
+bench-profile: deps all $(B)/bench-core
+	$(VENV)/bin/python tests/bench/run_bench.py $(BENCH_ARGS) --profile
+
+bench-core: $(B)/bench-core
+	$(B)/bench-core -n $(BENCH_CORE_RECORDS)
 
 test-unit: $(UNIT_BIN)
 	$(UNIT_BIN) --jobs 2

@@ -39,6 +39,8 @@ static void produce_usage(FILE *out)
             "  --max-line-bytes N    longest JSON line accepted (default 1048576)\n"
             "  --generate N          write N sample telemetry records (schemas/telemetry.avsc)\n"
             "  --vehicles K          distinct vehicles, i.e. keys (default 500)\n"
+            "  --in-order            generated timestamps never fall (one clock for all "
+            "vehicles)\n"
             "  --seed S              generator seed; the same seed gives the same records "
             "(default 1)\n"
             "  --rate R              at most R records per second (default: as fast as possible)\n"
@@ -168,6 +170,7 @@ int bwm_cmd_produce(int argc, char **argv)
         {"generate", required_argument, NULL, 'n'},
         {"vehicles", required_argument, NULL, 'k'},
         {"seed", required_argument, NULL, 's'},
+        {"in-order", no_argument, NULL, 'O'},
         {"rate", required_argument, NULL, 'R'},
         {"brokers", required_argument, NULL, 'b'},
         {"registry", required_argument, NULL, 'r'},
@@ -190,7 +193,7 @@ int bwm_cmd_produce(int argc, char **argv)
     source_t so;
     bwm_buf_t b;
     char errstr[1024], subject[512], *schema_text = NULL;
-    int c, k, nparts, raw = 0, tty = bwm_cli_tty(), status = BWM_EXIT_RUNTIME, r = 0;
+    int c, k, nparts, raw = 0, in_order = 0, tty = bwm_cli_tty(), status = BWM_EXIT_RUNTIME, r = 0;
     int32_t id = 0;
     size_t keylen;
     double secs;
@@ -222,6 +225,9 @@ int bwm_cmd_produce(int argc, char **argv)
                 break;
             case 'W':
                 raw = 1;
+                break;
+            case 'O':
+                in_order = 1;
                 break;
             case 'L':
                 max_line = parse_count(optarg);
@@ -270,6 +276,9 @@ int bwm_cmd_produce(int argc, char **argv)
         if (!so.so_gen) {
             fprintf(stderr, "bwm produce: %s\n", errstr);
             goto done;
+        }
+        if (in_order) {
+            bwm_telemetry_in_order(so.so_gen);
         }
         schema_text = strdup(bwm_telemetry_avsc);
     }
