@@ -12,8 +12,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "connectors/http/client.h"
-#include "connectors/http/oauth.h"
+#include "connectors/coreview/client.h"
+#include "connectors/coreview/oauth.h"
 #include "core/conf.h"
 #include "core/err.h"
 

@@ -5,7 +5,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "connectors/http/oauth.h"
+#include "connectors/coreview/oauth.h"
 #include "connectors/secret.h"
 
 Test(http_oauth, token_answers)

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "connectors/http/policy.h"
+#include "connectors/coreview/policy.h"
 
 Test(http_policy, verdicts)
 {

@@ -2,7 +2,7 @@
  * client.c: the multi handle, transfers (with a pool of easy handles for
  * reuse), response capture and the classification of libcurl's errors.
  */
-#include "connectors/http/client.h"
+#include "connectors/coreview/client.h"
 
 #include <curl/curl.h>
 #include <errno.h>

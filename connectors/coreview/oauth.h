@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "connectors/http/client.h"
+#include "connectors/coreview/client.h"
 #include "core/buf.h"
 #include "core/err.h"
 

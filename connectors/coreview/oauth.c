@@ -1,7 +1,7 @@
 /*
  * oauth.c: the client-credentials grant, its answer, and the token's life.
  */
-#include "connectors/http/oauth.h"
+#include "connectors/coreview/oauth.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -10,7 +10,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "connectors/http/policy.h"
+#include "connectors/coreview/policy.h"
 #include "connectors/log.h"
 #include "connectors/secret.h"
 

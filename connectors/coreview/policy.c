@@ -1,7 +1,7 @@
 /*
  * policy.c: verdicts, Retry-After parsing and the shared full-jitter backoff.
  */
-#include "connectors/http/policy.h"
+#include "connectors/coreview/policy.h"
 
 #include <string.h>
 #include <strings.h>
