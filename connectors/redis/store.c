@@ -33,27 +33,54 @@
  * (set a retained window with an expiry), the value, and for "S" and "D"
  * the index change ("" none, "-" remove, else the close time to add), for
  * "R" the expiry in ms.
+ *
+ * Runs of sets become one MSET, of deletes one DEL, of index additions one
+ * ZADD and of removals one ZREM (at most COMMIT_RUN keys each, within Lua's
+ * unpack limit): a batch costs Redis a few commands, not a few per state.
+ * A run ends where the operation changes, so each key sees its changes in
+ * order.
  */
+#define COMMIT_RUN "1000"
 static const char COMMIT_LUA[] =
     "local cur = redis.call('GET', KEYS[1])\n"
     "if not cur then cur = '' end\n"
     "if cur ~= ARGV[1] then return redis.error_reply('FENCED ' .. cur) end\n"
     "local plen = tonumber(ARGV[3])\n"
+    "local sop, sargs, sn = nil, {}, 0\n"
+    "local zop, zargs, zn = nil, {}, 0\n"
+    "local function flush_states()\n"
+    "  if sn == 0 then return end\n"
+    "  if sop == 'S' then redis.call('MSET', unpack(sargs))\n"
+    "  else redis.call('DEL', unpack(sargs)) end\n"
+    "  sargs, sn = {}, 0\n"
+    "end\n"
+    "local function flush_index()\n"
+    "  if zn == 0 then return end\n"
+    "  if zop == '-' then redis.call('ZREM', KEYS[2], unpack(zargs))\n"
+    "  else redis.call('ZADD', KEYS[2], unpack(zargs)) end\n"
+    "  zargs, zn = {}, 0\n"
+    "end\n"
     "for i = 3, #KEYS do\n"
     "  local a = 4 + (i - 3) * 3\n"
     "  local op = ARGV[a]\n"
     "  if op == 'R' then redis.call('SET', KEYS[i], ARGV[a + 1], 'PX', ARGV[a + 2])\n"
     "  else\n"
-    "    if op == 'S' then redis.call('SET', KEYS[i], ARGV[a + 1])\n"
-    "    else redis.call('DEL', KEYS[i]) end\n"
+    "    if op ~= sop or sn >= " COMMIT_RUN " then flush_states() sop = op end\n"
+    "    sargs[#sargs + 1] = KEYS[i]\n"
+    "    if op == 'S' then sargs[#sargs + 1] = ARGV[a + 1] end\n"
+    "    sn = sn + 1\n"
     "    local ix = ARGV[a + 2]\n"
     "    if ix ~= '' then\n"
-    "      local member = string.sub(KEYS[i], plen + 1)\n"
-    "      if ix == '-' then redis.call('ZREM', KEYS[2], member)\n"
-    "      else redis.call('ZADD', KEYS[2], ix, member) end\n"
+    "      local z = ix == '-' and '-' or '+'\n"
+    "      if z ~= zop or zn >= " COMMIT_RUN " then flush_index() zop = z end\n"
+    "      if z == '+' then zargs[#zargs + 1] = ix end\n"
+    "      zargs[#zargs + 1] = string.sub(KEYS[i], plen + 1)\n"
+    "      zn = zn + 1\n"
     "    end\n"
     "  end\n"
     "end\n"
+    "flush_states()\n"
+    "flush_index()\n"
     "redis.call('SET', KEYS[1], ARGV[2])\n"
     "return 1\n";
 
