@@ -325,3 +325,25 @@ int bwm_cli_tty(void)
 {
     return isatty(STDERR_FILENO);
 }
+
+int bwm_cli_confirm(const char *cmd, const char *question, int yes)
+{
+    char line[64];
+
+    if (yes) {
+        return 1;
+    }
+    if (!isatty(STDIN_FILENO)) {
+        fprintf(stderr, "bwm %s: %s: refusing without --yes, as stdin is not a terminal to ask\n",
+                cmd, question);
+        return -1;
+    }
+    fprintf(stderr, "bwm %s: %s [y/N] ", cmd, question);
+    fflush(stderr);
+    if (fgets(line, sizeof(line), stdin) &&
+        (strcmp(line, "y\n") == 0 || strcmp(line, "yes\n") == 0 || strcmp(line, "Y\n") == 0)) {
+        return 1;
+    }
+    fprintf(stderr, "bwm %s: not confirmed; nothing was changed\n", cmd);
+    return 0;
+}

@@ -81,4 +81,12 @@ long long bwm_cli_now_ms(void);
 /* Whether stderr is a terminal (progress lines are drawn only then). */
 int bwm_cli_tty(void);
 
+/*
+ * Asks before something that cannot be undone: "bwm <cmd>: <question>
+ * [y/N]" on a terminal (stdin), unless yes is set. Returns 1 to go on, 0
+ * when declined (said on stderr), -1 when stdin is not a terminal and yes is not set (the
+ * refusal is printed: exit with BWM_EXIT_USAGE).
+ */
+int bwm_cli_confirm(const char *cmd, const char *question, int yes);
+
 #endif

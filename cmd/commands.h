@@ -11,6 +11,9 @@ int bwm_cmd_produce(int argc, char **argv);
 int bwm_cmd_consume(int argc, char **argv);
 int bwm_cmd_config(int argc, char **argv);
 int bwm_cmd_state(int argc, char **argv);
+int bwm_cmd_state_diff(int argc, char **argv);
+int bwm_cmd_state_drop(int argc, char **argv);
 int bwm_cmd_forward(int argc, char **argv);
+int bwm_cmd_replay(int argc, char **argv);
 
 #endif

@@ -14,10 +14,11 @@ static const struct {
     const char *summary;
 } commands[] = {
     {"run", bwm_cmd_run, "process the job's input continuously (a consumer-group member)"},
+    {"replay", bwm_cmd_replay, "reprocess a range of the input into its own namespace and topic"},
     {"check", bwm_cmd_check, "validate the configuration and job; print the plan and schema"},
     {"produce", bwm_cmd_produce, "write sample telemetry as Confluent-framed Avro"},
     {"consume", bwm_cmd_consume, "print Avro records of a topic as JSON lines"},
-    {"state", bwm_cmd_state, "print the states, retained windows or fences a job holds in Redis"},
+    {"state", bwm_cmd_state, "inspect, compare (diff) or drop the states a job holds in Redis"},
     {"forward", bwm_cmd_forward, "send result topics to Core View over HTTP (batches, retries)"},
     {"config", bwm_cmd_config, "describe every configuration key"},
 };

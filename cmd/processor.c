@@ -1,5 +1,5 @@
 /*
- * processor.c: the batch loop of `bwm run`.
+ * processor.c: the batch loop of `bwm run` and `bwm replay`.
  *
  * A batch gathers records of the assigned partitions until commit.max.records
  * or commit.interval.ms. Each partition's records are then decoded and staged
@@ -18,6 +18,11 @@
  * partition's outputs the fence is read again: if another instance moved it
  * (this one was paused past its session, a zombie), nothing is produced and
  * the partition starts again from the new fence.
+ *
+ * Replay: the partitions of fixed ranges are assigned manually. A partition
+ * starts at its range's start, or after its fence when that is further on,
+ * drops what it reads at or beyond its range's end, and is paused once it
+ * got there; the run ends when every partition got there and committed.
  */
 #include "cmd/processor.h"
 
@@ -62,6 +67,10 @@ typedef struct part {
     size_t pt_rows_cap;
     int pt_in_batch;     /* processed, waiting for the flush and commit */
     int64_t pt_next_off; /* fence offset to commit */
+    int pt_ranged;       /* a replay's partition: reads [pt_first, pt_end) */
+    int pt_done;         /* ranged, and read to pt_end */
+    int64_t pt_first;
+    int64_t pt_end;
 } part_t;
 
 typedef struct decoder_slot {
@@ -74,6 +83,10 @@ typedef struct decoder_slot {
 
 struct bwm_processor {
     const bwm_job_t *p_job;
+    const bwm_processor_replay_t *p_replay; /* NULL for `bwm run` */
+    const char *p_ns;                       /* state namespace */
+    const char *p_out;                      /* result topic */
+    const char *p_dlq;                      /* dead-letter topic */
     const bwm_job_conf_t *p_jc;
     const bwm_plan_t *p_plan;
     bwm_engine_limits_t p_limits;
@@ -95,9 +108,10 @@ struct bwm_processor {
     bwm_retry_t p_retry;
     int p_recover; /* a fault dropped the cached states: start again from the fences */
     long long p_progress_ms;
-    bwm_value_t *p_slots; /* one decoded record */
-    bwm_buf_t p_inflated; /* a Glue body, decompressed */
-    bwm_buf_t p_enc;      /* one framed result */
+    long long p_report_ms; /* last call of the replay's progress callback */
+    bwm_value_t *p_slots;  /* one decoded record */
+    bwm_buf_t p_inflated;  /* a Glue body, decompressed */
+    bwm_buf_t p_enc;       /* one framed result */
     bwm_processor_stats_t p_stats;
     int p_failed;
     char p_error[512];
@@ -195,8 +209,7 @@ static bwm_err_t part_start(bwm_processor_t *p, int32_t id, part_t *pt, char *er
     bwm_err_t err;
 
     part_reset(p, pt);
-    err = p->p_store_ops->so_fence_get(p->p_store, p->p_jc->jc_namespace, id, &pt->pt_fence, errstr,
-                                       errstr_size);
+    err = p->p_store_ops->so_fence_get(p->p_store, p->p_ns, id, &pt->pt_fence, errstr, errstr_size);
     if (err) {
         return err;
     }
@@ -206,8 +219,8 @@ static bwm_err_t part_start(bwm_processor_t *p, int32_t id, part_t *pt, char *er
         return BWM_ERR_NOMEM;
     }
     if (p->p_plan->p_window.w_kind != BWM_WINDOW_NONE) {
-        err = p->p_store_ops->so_index_get(p->p_store, p->p_jc->jc_namespace, id, on_index,
-                                           pt->pt_engine, errstr, errstr_size);
+        err = p->p_store_ops->so_index_get(p->p_store, p->p_ns, id, on_index, pt->pt_engine, errstr,
+                                           errstr_size);
     }
     pt->pt_eof = 0;
     return err;
@@ -307,8 +320,8 @@ static bwm_err_t produce_dead(bwm_processor_t *p, const rd_kafka_message_t *m, c
     rd_kafka_header_add(h, "bwm.source.partition", -1, part, -1);
     rd_kafka_header_add(h, "bwm.source.offset", -1, off, -1);
     rd_kafka_header_add(h, "bwm.error", -1, error, -1);
-    err = bwm_sink_produce(p->p_sink, p->p_jc->jc_dlq_topic, RD_KAFKA_PARTITION_UA, m->key,
-                           m->key_len, m->payload, m->len, h, msg, sizeof(msg));
+    err = bwm_sink_produce(p->p_sink, p->p_dlq, RD_KAFKA_PARTITION_UA, m->key, m->key_len,
+                           m->payload, m->len, h, msg, sizeof(msg));
     if (err) {
         /* The record is not dropped: the partition stops and starts again from its fence. */
         rd_kafka_headers_destroy(h);
@@ -410,6 +423,20 @@ static bwm_err_t on_loaded(size_t i, const void *val, size_t len, void *opaque)
 }
 
 /*
+ * Where a started partition reads from: just after its fence, or from the
+ * start of its range when that is further on.
+ */
+static int64_t part_offset(const part_t *pt)
+{
+    int64_t next = pt->pt_fence.f_offset >= 0 ? pt->pt_fence.f_offset + 1 : -1;
+
+    if (pt->pt_ranged) {
+        return next > pt->pt_first ? next : pt->pt_first;
+    }
+    return next >= 0 ? next : RD_KAFKA_OFFSET_BEGINNING;
+}
+
+/*
  * Re-reads the fence and moves the partition's read position to just after
  * it; the partition's pending records and cached states are dropped.
  */
@@ -420,13 +447,14 @@ static bwm_err_t part_rewind(bwm_processor_t *p, int32_t id, part_t *pt)
 
     err = part_start(p, id, pt, msg, sizeof(msg));
     if (!err) {
-        err = bwm_source_seek(p->p_source, id,
-                              pt->pt_fence.f_offset >= 0 ? pt->pt_fence.f_offset + 1
-                                                         : RD_KAFKA_OFFSET_BEGINNING,
-                              msg, sizeof(msg));
+        err = bwm_source_seek(p->p_source, id, part_offset(pt), msg, sizeof(msg));
     }
     if (err) {
         return fault(p, err, "cannot start again from the fence: %s", msg);
+    }
+    if (pt->pt_ranged) {
+        pt->pt_done = part_offset(pt) >= pt->pt_end;
+        bwm_source_pause(p->p_source, id, pt->pt_done);
     }
     return BWM_OK;
 }
@@ -444,8 +472,7 @@ static bwm_err_t still_owner(bwm_processor_t *p, int32_t id, part_t *pt)
     char msg[512];
     bwm_err_t err;
 
-    err =
-        p->p_store_ops->so_fence_get(p->p_store, p->p_jc->jc_namespace, id, &cur, msg, sizeof(msg));
+    err = p->p_store_ops->so_fence_get(p->p_store, p->p_ns, id, &cur, msg, sizeof(msg));
     if (err) {
         return fault(p, err, "state store: %s", msg);
     }
@@ -492,9 +519,9 @@ static bwm_err_t produce_outputs(bwm_processor_t *p, part_t *pt)
             fail(p, "%s", "out of memory");
             return BWM_ERR_NOMEM;
         }
-        err = bwm_sink_produce(p->p_sink, p->p_plan->p_output_topic, RD_KAFKA_PARTITION_UA, key,
-                               keylen, o->o_kind == BWM_OUT_RESULT ? p->p_enc.b_data : NULL,
-                               p->p_enc.b_len, NULL, msg, sizeof(msg));
+        err = bwm_sink_produce(p->p_sink, p->p_out, RD_KAFKA_PARTITION_UA, key, keylen,
+                               o->o_kind == BWM_OUT_RESULT ? p->p_enc.b_data : NULL, p->p_enc.b_len,
+                               NULL, msg, sizeof(msg));
         if (err) {
             return fault(p, err, "results: %s", msg);
         }
@@ -538,8 +565,8 @@ static bwm_err_t process_part(bwm_processor_t *p, int32_t id, part_t *pt)
         return BWM_ERR_NOMEM;
     }
     if (nmissing > 0) {
-        err = p->p_store_ops->so_get_many(p->p_store, p->p_jc->jc_namespace, id, missing, nmissing,
-                                          on_loaded, &lc, msg, sizeof(msg));
+        err = p->p_store_ops->so_get_many(p->p_store, p->p_ns, id, missing, nmissing, on_loaded,
+                                          &lc, msg, sizeof(msg));
         if (err) {
             return fault(p, err, "state store: %s", msg);
         }
@@ -578,8 +605,8 @@ static bwm_err_t commit_part(bwm_processor_t *p, int32_t id, part_t *pt)
         fail(p, "%s", "out of memory");
         return BWM_ERR_NOMEM;
     }
-    err = p->p_store_ops->so_commit(p->p_store, p->p_jc->jc_namespace, id, &pt->pt_fence, &next,
-                                    changes, n, msg, sizeof(msg));
+    err = p->p_store_ops->so_commit(p->p_store, p->p_ns, id, &pt->pt_fence, &next, changes, n, msg,
+                                    sizeof(msg));
     if (err == BWM_ERR_FENCED) {
         /* Another instance owns the partition now: drop what we hold and start from its fence. */
         BWM_LOG(BWM_LOG_WARN, BWM_FAC_STATE, "partition %d: %s; dropping its cache", (int)id, msg);
@@ -689,6 +716,37 @@ static bwm_err_t try_start(void *opaque, char *errstr, size_t errstr_size)
     return part_start(sc->sc_p, sc->sc_id, sc->sc_pt, errstr, errstr_size);
 }
 
+/*
+ * A replay's partition, its fence just read: where in its range it starts.
+ * What the fence covers of the range is skipped. In a namespace whose fence
+ * is short of the range, the replay starts right after the fence, so that
+ * the fence never passes a record that was not applied.
+ */
+static void replay_start(bwm_processor_t *p, int32_t id, part_t *pt)
+{
+    const bwm_processor_replay_t *rp = p->p_replay;
+    int64_t fence = pt->pt_fence.f_offset;
+    size_t i;
+
+    for (i = 0; i < rp->rp_nranges && rp->rp_ranges[i].rg_partition != id; i++) {
+    }
+    pt->pt_ranged = 1;
+    pt->pt_first = i < rp->rp_nranges ? rp->rp_ranges[i].rg_start : 0;
+    pt->pt_end = i < rp->rp_nranges ? rp->rp_ranges[i].rg_end : 0;
+    if (fence >= pt->pt_first) {
+        int64_t covered = (fence < pt->pt_end ? fence + 1 : pt->pt_end) - pt->pt_first;
+
+        p->p_stats.ps_skipped += covered > 0 ? (uint64_t)covered : 0;
+    } else if (fence >= 0 && fence + 1 < pt->pt_first) {
+        BWM_LOG(BWM_LOG_NOTICE, BWM_FAC_MAIN,
+                "partition %d: the fence of namespace %s is at offset %" PRId64
+                ", before the range: reading from offset %" PRId64 " so that none is missed",
+                (int)id, p->p_ns, fence, fence + 1);
+        pt->pt_first = fence + 1;
+    }
+    pt->pt_done = part_offset(pt) >= pt->pt_end;
+}
+
 static bwm_err_t on_assigned(void *opaque, int32_t id, int64_t *offset, char *errstr,
                              size_t errstr_size)
 {
@@ -708,7 +766,10 @@ static bwm_err_t on_assigned(void *opaque, int32_t id, int64_t *offset, char *er
         return err;
     }
     pt->pt_assigned = 1;
-    *offset = pt->pt_fence.f_offset >= 0 ? pt->pt_fence.f_offset + 1 : RD_KAFKA_OFFSET_BEGINNING;
+    if (p->p_replay) {
+        replay_start(p, id, pt);
+    }
+    *offset = part_offset(pt);
     return BWM_OK;
 }
 
@@ -746,12 +807,11 @@ static bwm_err_t ensure_topics(bwm_processor_t *p, char *errstr, size_t errstr_s
     if (!p->p_jc->jc_topics_create) {
         return BWM_OK;
     }
-    err = bwm_admin_create_topic(rk, p->p_plan->p_output_topic, nparts,
-                                 (int)p->p_jc->jc_topics_replication, timeout, errstr, errstr_size);
+    err = bwm_admin_create_topic(rk, p->p_out, nparts, (int)p->p_jc->jc_topics_replication, timeout,
+                                 errstr, errstr_size);
     if (!err) {
-        err = bwm_admin_create_topic(rk, p->p_jc->jc_dlq_topic, nparts,
-                                     (int)p->p_jc->jc_topics_replication, timeout, errstr,
-                                     errstr_size);
+        err = bwm_admin_create_topic(rk, p->p_dlq, nparts, (int)p->p_jc->jc_topics_replication,
+                                     timeout, errstr, errstr_size);
     }
     return err;
 }
@@ -784,13 +844,63 @@ static bwm_err_t try_register(void *opaque, char *errstr, size_t errstr_size)
                                  &p->p_result_schema_id, errstr, errstr_size);
 }
 
+/* Joins the job's consumer group, or for a replay assigns its ranges' partitions. */
+static bwm_err_t open_source(bwm_processor_t *p, const bwm_conf_t *conf, char *errstr,
+                             size_t errstr_size)
+{
+    const bwm_processor_replay_t *rp = p->p_replay;
+    char group[512];
+    const char *gid;
+    int32_t *ids;
+    size_t i;
+    bwm_err_t err;
+
+    if (!rp) {
+        snprintf(group, sizeof(group), "bwm-%s", p->p_jc->jc_namespace);
+        gid = bwm_kconf_get(conf, "group.id", group);
+        BWM_LOG(BWM_LOG_INFO, BWM_FAC_MAIN,
+                "job %s: %s -> %s, state namespace %s, consumer group %s, dead letters to %s",
+                p->p_plan->p_name, p->p_plan->p_input_topic, p->p_out, p->p_ns, gid, p->p_dlq);
+        return bwm_source_new(conf, p->p_plan->p_input_topic, gid, &handler, p, &p->p_source,
+                              errstr, errstr_size);
+    }
+    ids = calloc(rp->rp_nranges + 1, sizeof(*ids));
+    if (!ids) {
+        return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
+    }
+    for (i = 0; i < rp->rp_nranges; i++) {
+        ids[i] = rp->rp_ranges[i].rg_partition;
+    }
+    BWM_LOG(BWM_LOG_INFO, BWM_FAC_MAIN,
+            "replay of job %s: %s -> %s, state namespace %s, dead letters to %s, %zu partitions",
+            p->p_plan->p_name, p->p_plan->p_input_topic, p->p_out, p->p_ns, p->p_dlq,
+            rp->rp_nranges);
+    err = bwm_source_new_assigned(conf, p->p_plan->p_input_topic, ids, rp->rp_nranges, &handler, p,
+                                  &p->p_source, errstr, errstr_size);
+    free(ids);
+    for (i = 0; !err && i < rp->rp_nranges; i++) {
+        part_t *pt = part_get(p, rp->rp_ranges[i].rg_partition);
+
+        if (pt && pt->pt_done) {
+            bwm_source_pause(p->p_source, rp->rp_ranges[i].rg_partition, 1);
+        }
+    }
+    return err;
+}
+
 bwm_err_t bwm_processor_new(const bwm_conf_t *conf, const bwm_job_t *job, bwm_processor_t **out,
                             char *errstr, size_t errstr_size)
 {
+    return bwm_processor_new_replay(conf, job, NULL, out, errstr, errstr_size);
+}
+
+bwm_err_t bwm_processor_new_replay(const bwm_conf_t *conf, const bwm_job_t *job,
+                                   const bwm_processor_replay_t *rp, bwm_processor_t **out,
+                                   char *errstr, size_t errstr_size)
+{
     bwm_processor_t *p = calloc(1, sizeof(*p));
-    char subject[512], group[512];
+    char subject[512];
     setup_t su = {p, conf, subject};
-    const char *gid;
     bwm_err_t err;
 
     if (!p) {
@@ -799,6 +909,10 @@ bwm_err_t bwm_processor_new(const bwm_conf_t *conf, const bwm_job_t *job, bwm_pr
     p->p_job = job;
     p->p_jc = &job->j_conf;
     p->p_plan = job->j_plan;
+    p->p_replay = rp;
+    p->p_ns = rp ? rp->rp_namespace : p->p_jc->jc_namespace;
+    p->p_out = rp ? rp->rp_output_topic : p->p_plan->p_output_topic;
+    p->p_dlq = rp ? rp->rp_dlq_topic : p->p_jc->jc_dlq_topic;
     p->p_limits.el_max_key_bytes = (size_t)p->p_jc->jc_max_key_bytes;
     p->p_limits.el_eval_bytes = (size_t)p->p_jc->jc_eval_bytes;
     p->p_limits.el_retention_ms = p->p_jc->jc_retention_ms;
@@ -830,26 +944,18 @@ bwm_err_t bwm_processor_new(const bwm_conf_t *conf, const bwm_job_t *job, bwm_pr
         goto err;
     }
     snprintf(subject, sizeof(subject), "%s.%s", p->p_plan->p_namespace, p->p_plan->p_name);
-    bwm_registry_subject(p->p_registry, p->p_plan->p_output_topic, subject, subject,
-                         sizeof(subject));
+    bwm_registry_subject(p->p_registry, p->p_out, subject, subject, sizeof(subject));
     err = bwm_retry_until(&p->p_retry, "registering the result schema", try_register, &su, errstr,
                           errstr_size);
     if (err) {
         goto err;
     }
-    BWM_LOG(BWM_LOG_INFO, BWM_FAC_MAIN, "results go to %s as schema id %d (subject %s)",
-            p->p_plan->p_output_topic, (int)p->p_result_schema_id, subject);
-    snprintf(group, sizeof(group), "bwm-%s", p->p_jc->jc_namespace);
-    gid = bwm_kconf_get(conf, "group.id", group);
-    err = bwm_source_new(conf, p->p_plan->p_input_topic, gid, &handler, p, &p->p_source, errstr,
-                         errstr_size);
+    BWM_LOG(BWM_LOG_INFO, BWM_FAC_MAIN, "results go to %s as schema id %d (subject %s)", p->p_out,
+            (int)p->p_result_schema_id, subject);
+    err = open_source(p, conf, errstr, errstr_size);
     if (err) {
         goto err;
     }
-    BWM_LOG(BWM_LOG_INFO, BWM_FAC_MAIN,
-            "job %s: %s -> %s, state namespace %s, consumer group %s, dead letters to %s",
-            p->p_plan->p_name, p->p_plan->p_input_topic, p->p_plan->p_output_topic,
-            p->p_jc->jc_namespace, gid, p->p_jc->jc_dlq_topic);
     *out = p;
     return BWM_OK;
 err:
@@ -871,6 +977,20 @@ static void log_progress(bwm_processor_t *p, long long now)
             s->ps_read, s->ps_applied, s->ps_dead, s->ps_results, s->ps_batches);
 }
 
+/* Hands a replay's counters to its progress callback, every rp_progress_ms. */
+static void report_progress(bwm_processor_t *p, long long now)
+{
+    const bwm_processor_replay_t *rp = p->p_replay;
+    bwm_processor_stats_t st;
+
+    if (!rp || !rp->rp_progress || now - p->p_report_ms < rp->rp_progress_ms) {
+        return;
+    }
+    p->p_report_ms = now;
+    bwm_processor_get_stats(p, &st);
+    rp->rp_progress(rp->rp_opaque, &st);
+}
+
 /* Whether every assigned partition has been read to its end and nothing is pending. */
 static int at_end(const bwm_processor_t *p)
 {
@@ -881,14 +1001,39 @@ static int at_end(const bwm_processor_t *p)
         return 0;
     }
     for (id = 0; id < p->p_nparts; id++) {
-        if (p->p_parts[id].pt_assigned) {
+        const part_t *pt = &p->p_parts[id];
+
+        if (pt->pt_assigned) {
             assigned++;
-            if (!p->p_parts[id].pt_eof) {
+            if (pt->pt_ranged ? !pt->pt_done : !pt->pt_eof) {
                 return 0;
             }
         }
     }
     return assigned > 0;
+}
+
+/* Whether every partition of a replay is read to its range's end. */
+static int ranges_read(const bwm_processor_t *p)
+{
+    int32_t id;
+
+    if (!p->p_replay) {
+        return 0;
+    }
+    for (id = 0; id < p->p_nparts; id++) {
+        if (p->p_parts[id].pt_ranged && !p->p_parts[id].pt_done) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* A replay's partition is read to its range's end: stop fetching it. */
+static void range_done(bwm_processor_t *p, part_t *pt)
+{
+    pt->pt_done = 1;
+    bwm_source_pause(p->p_source, (int32_t)(pt - p->p_parts), 1);
 }
 
 /* Takes one consumed message (or event) into the pending batch. */
@@ -899,6 +1044,9 @@ static void take(bwm_processor_t *p, rd_kafka_message_t *m)
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         if (pt) {
             pt->pt_eof = 1;
+            if (pt->pt_ranged && m->offset >= pt->pt_end) {
+                range_done(p, pt);
+            }
         }
         rd_kafka_message_destroy(m);
         return;
@@ -908,8 +1056,12 @@ static void take(bwm_processor_t *p, rd_kafka_message_t *m)
         rd_kafka_message_destroy(m);
         return;
     }
-    if (!pt || !pt->pt_assigned || !pt->pt_engine) {
-        /* not ours, or dropped by a fault: read again from the fence */
+    if (!pt || !pt->pt_assigned || !pt->pt_engine ||
+        (pt->pt_ranged && (pt->pt_done || m->offset >= pt->pt_end))) {
+        /* not ours, dropped by a fault (read again from the fence), or beyond the range */
+        if (pt && pt->pt_ranged && !pt->pt_done && m->offset >= pt->pt_end) {
+            range_done(p, pt);
+        }
         rd_kafka_message_destroy(m);
         return;
     }
@@ -931,6 +1083,9 @@ static void take(bwm_processor_t *p, rd_kafka_message_t *m)
     p->p_pending++;
     p->p_pending_bytes += m->len;
     p->p_stats.ps_read++;
+    if (pt->pt_ranged && m->offset == pt->pt_end - 1) {
+        range_done(p, pt);
+    }
     if (p->p_batch_start_ms == 0) {
         p->p_batch_start_ms = bwm_cli_now_ms();
     }
@@ -998,10 +1153,11 @@ bwm_err_t bwm_processor_run(bwm_processor_t *p, int exit_at_end, char *errstr, s
         full = p->p_pending >= (size_t)p->p_jc->jc_commit_max_records ||
                p->p_pending_bytes >= (size_t)p->p_jc->jc_commit_max_bytes;
         due = p->p_pending > 0 && now - p->p_batch_start_ms >= p->p_jc->jc_commit_interval_ms;
-        if (full || due || (exit_at_end && p->p_pending > 0 && !m)) {
+        if (full || due || (p->p_pending > 0 && ((exit_at_end && !m) || ranges_read(p)))) {
             process_batch(p);
         }
         log_progress(p, now);
+        report_progress(p, now);
         if (exit_at_end && at_end(p)) {
             BWM_LOG(BWM_LOG_INFO, BWM_FAC_MAIN, "every assigned partition is read to its end");
             break;

@@ -3,6 +3,8 @@
  * key's windows as the result records they give now (readable JSON, with
  * the partition), the closed windows kept by state.retention.ms, or each
  * partition's fence. For operators and for tests; it reads, never writes.
+ * `bwm state diff` and `bwm state drop` (state_diff.c, state_drop.c)
+ * compare and delete namespaces.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -13,27 +15,24 @@
 #include "cmd/cli.h"
 #include "cmd/commands.h"
 #include "cmd/job.h"
+#include "cmd/state_render.h"
 #include "connectors/store.h"
-#include "core/avro.h"
-#include "core/engine.h"
-#include "core/result.h"
 
 typedef struct inspector {
-    const bwm_job_t *in_job;
-    const bwm_avro_node_t *in_schema; /* of the result records */
-    bwm_engine_t *in_engine;
+    bwm_state_render_t *in_render;
     int32_t in_part;
     int in_retained; /* keys are "<key>@<window start>" */
-    bwm_buf_t in_line;
     uint64_t in_rows;
-    uint64_t in_hidden; /* windows HAVING hides */
-    char in_error[512];
+    char in_error[1024];
 } inspector_t;
 
 static void state_usage(FILE *out)
 {
     fprintf(out,
             "usage: bwm state -c job.conf [--partition P] [--retained | --fences] [-X key=value]\n"
+            "       bwm state diff -c job.conf NAMESPACE_A NAMESPACE_B [--window-from T]\n"
+            "                      [--window-to T]\n"
+            "       bwm state drop -c job.conf NAMESPACE [--yes]\n"
             "\n"
             "  -c, --config FILE  the job's configuration (Redis, namespace, job file)\n"
             "  --partition P      only partition P\n"
@@ -45,63 +44,24 @@ static void state_usage(FILE *out)
             "`bwm consume` shows results, and \"partition\".\n");
 }
 
-/* Prints the outputs the engine made for one stored key. */
-static bwm_err_t print_outputs(inspector_t *in)
+static bwm_err_t print_row(void *opaque, const char *id, size_t idlen, const char *line, size_t len)
 {
-    const bwm_output_t *outs;
-    const uint8_t *data = bwm_engine_output_data(in->in_engine);
-    size_t n, i;
-    char head[48];
-    bwm_err_t err = BWM_OK;
+    inspector_t *in = opaque;
 
-    outs = bwm_engine_outputs(in->in_engine, &n);
-    for (i = 0; !err && i < n; i++) {
-        if (outs[i].o_kind != BWM_OUT_RESULT) {
-            in->in_hidden++;
-            continue;
-        }
-        bwm_buf_reset(&in->in_line);
-        snprintf(head, sizeof(head), "{\"partition\":%d,", (int)in->in_part);
-        bwm_buf_put_str(&in->in_line, head);
-        err = bwm_avro_to_json(in->in_schema, data + outs[i].o_val_off, outs[i].o_val_len, NULL,
-                               BWM_AVRO_JSON_READABLE, &in->in_line, NULL, in->in_error,
-                               sizeof(in->in_error));
-        if (!err) {
-            /* the record's own "{" is replaced by the partition's */
-            fwrite(in->in_line.b_data, 1, strlen(head), stdout);
-            fwrite(in->in_line.b_data + strlen(head) + 1, 1, in->in_line.b_len - strlen(head) - 1,
-                   stdout);
-            putchar('\n');
-            in->in_rows++;
-        }
-    }
-    bwm_engine_committed(in->in_engine);
-    return err;
+    (void)id;
+    (void)idlen;
+    fwrite(line, 1, len, stdout);
+    putchar('\n');
+    in->in_rows++;
+    return BWM_OK;
 }
 
 static bwm_err_t on_state(const char *key, size_t keylen, const void *val, size_t len, void *opaque)
 {
     inspector_t *in = opaque;
-    size_t klen = keylen;
-    bwm_err_t err;
 
-    if (in->in_retained) {
-        while (klen > 0 && key[klen - 1] != '@') {
-            klen--;
-        }
-        klen = klen ? klen - 1 : keylen;
-    }
-    err =
-        bwm_engine_inspect(in->in_engine, key, klen, val, len, in->in_error, sizeof(in->in_error));
-    if (err) {
-        char msg[sizeof(in->in_error)];
-
-        snprintf(msg, sizeof(msg), "%s", in->in_error);
-        snprintf(in->in_error, sizeof(in->in_error), "partition %d, key '%.*s': %s",
-                 (int)in->in_part, (int)keylen, key, msg);
-        return err;
-    }
-    return print_outputs(in);
+    return bwm_state_render(in->in_render, in->in_part, in->in_retained, key, keylen, val, len,
+                            print_row, in, in->in_error, sizeof(in->in_error));
 }
 
 static bwm_err_t print_fence(const bwm_store_ops_t *ops, void *store, const char *ns, int32_t part,
@@ -128,19 +88,14 @@ static bwm_err_t inspect(const bwm_job_t *job, const bwm_conf_t *conf, long long
 {
     const bwm_store_ops_t *ops = bwm_store_find("redis");
     const char *ns = job->j_conf.jc_namespace;
-    bwm_engine_limits_t limits = {(size_t)job->j_conf.jc_max_key_bytes,
-                                  (size_t)job->j_conf.jc_eval_bytes, 0, 0, 0};
     inspector_t in;
-    bwm_result_enc_t *enc = NULL;
     void *store = NULL;
     int32_t *parts = NULL, one = 0;
     size_t nparts = 0, i;
     bwm_err_t err;
 
     memset(&in, 0, sizeof(in));
-    in.in_job = job;
     in.in_retained = retained;
-    bwm_buf_init(&in.in_line);
     err = ops->so_open(conf, &store, errstr, errstr_size);
     if (!err && only >= 0) {
         one = (int32_t)only;
@@ -148,11 +103,7 @@ static bwm_err_t inspect(const bwm_job_t *job, const bwm_conf_t *conf, long long
         err = ops->so_partitions(store, ns, &parts, &nparts, errstr, errstr_size);
     }
     if (!err && !fences) {
-        enc = bwm_result_enc_new(job->j_plan, errstr, errstr_size);
-        in.in_engine =
-            enc ? bwm_engine_new(job->j_plan, BWM_TIME_NONE, &limits, errstr, errstr_size) : NULL;
-        err = in.in_engine ? BWM_OK : BWM_ERR_NOMEM;
-        in.in_schema = enc ? bwm_schema_root(bwm_result_enc_schema(enc)) : NULL;
+        err = bwm_state_render_new(job, &in.in_render, errstr, errstr_size);
     }
     for (i = 0; !err && i < (only >= 0 ? 1 : nparts); i++) {
         in.in_part = only >= 0 ? one : parts[i];
@@ -169,14 +120,13 @@ static bwm_err_t inspect(const bwm_job_t *job, const bwm_conf_t *conf, long long
     if (!err && !fences) {
         fprintf(stderr, "bwm state: %" PRIu64 " %s in namespace %s", in.in_rows,
                 retained ? "retained windows" : "states", ns);
-        if (in.in_hidden) {
-            fprintf(stderr, " (and %" PRIu64 " hidden by HAVING)", in.in_hidden);
+        if (bwm_state_render_hidden(in.in_render)) {
+            fprintf(stderr, " (and %" PRIu64 " hidden by HAVING)",
+                    bwm_state_render_hidden(in.in_render));
         }
         fputc('\n', stderr);
     }
-    bwm_engine_destroy(in.in_engine);
-    bwm_result_enc_destroy(enc);
-    bwm_buf_free(&in.in_line);
+    bwm_state_render_destroy(in.in_render);
     free(parts);
     if (store) {
         ops->so_close(store);
@@ -200,6 +150,12 @@ int bwm_cmd_state(int argc, char **argv)
     int c, k, retained = 0, fences = 0, status = BWM_EXIT_OK;
     bwm_err_t err;
 
+    if (argc > 1 && strcmp(argv[1], "diff") == 0) {
+        return bwm_cmd_state_diff(argc - 1, argv + 1);
+    }
+    if (argc > 1 && strcmp(argv[1], "drop") == 0) {
+        return bwm_cmd_state_drop(argc - 1, argv + 1);
+    }
     while ((c = getopt_long(argc, argv, "c:X:h", opts, NULL)) != -1) {
         switch (c) {
             case 'p':

@@ -351,6 +351,32 @@ static bwm_err_t mem_partitions(void *ctx, const char *ns, int32_t **parts, size
     return BWM_OK;
 }
 
+static bwm_err_t mem_drop(void *ctx, const char *ns, uint64_t *deleted, char *errstr,
+                          size_t errstr_size)
+{
+    mem_store_t *m = ctx;
+    size_t i, k = 0;
+
+    (void)errstr;
+    (void)errstr_size;
+    *deleted = 0;
+    for (i = 0; i < m->ms_count; i++) {
+        mem_item_t *it = m->ms_items[i];
+
+        if (strcmp(it->mi_ns, ns) != 0) {
+            m->ms_items[k++] = it;
+            continue;
+        }
+        *deleted += it->mi_key ? it->mi_val != NULL : 1;
+        free(it->mi_ns);
+        free(it->mi_key);
+        free(it->mi_val);
+        free(it);
+    }
+    m->ms_count = k;
+    return BWM_OK;
+}
+
 const bwm_store_ops_t bwm_store_mem_ops = {
     .so_name = "memory",
     .so_open = mem_open,
@@ -360,5 +386,6 @@ const bwm_store_ops_t bwm_store_mem_ops = {
     .so_commit = mem_commit,
     .so_scan = mem_scan,
     .so_partitions = mem_partitions,
+    .so_drop = mem_drop,
     .so_close = mem_close,
 };

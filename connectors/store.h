@@ -74,6 +74,13 @@ typedef struct bwm_store_ops {
     /* The partitions of ns that have a fence, ascending, into a new array (free()). */
     bwm_err_t (*so_partitions)(void *ctx, const char *ns, int32_t **parts, size_t *n, char *errstr,
                                size_t errstr_size);
+    /*
+     * Deletes every key of ns (states, fences, close indexes, retained
+     * windows) and nothing of another namespace; *deleted counts the keys.
+     * Not atomic: a namespace must not be in use while it is dropped.
+     */
+    bwm_err_t (*so_drop)(void *ctx, const char *ns, uint64_t *deleted, char *errstr,
+                         size_t errstr_size);
     void (*so_close)(void *ctx);
 } bwm_store_ops_t;
 

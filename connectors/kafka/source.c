@@ -3,7 +3,7 @@
  * the runtime for each partition's start offset and lets it finish a
  * partition's work before it goes. Assignment is cooperative-sticky by
  * default (only the partitions that move are revoked); the eager protocols
- * work too.
+ * work too. Manual assignment reads chosen partitions without a group.
  */
 #include "connectors/kafka/source.h"
 
@@ -19,6 +19,7 @@ struct bwm_source {
     char *s_topic;
     const bwm_source_handler_t *s_handler;
     void *s_opaque;
+    int s_manual; /* manual assignment: no group, no commits */
     int s_failed;
     char s_error[512];
 };
@@ -156,6 +157,95 @@ bwm_err_t bwm_source_new(const bwm_conf_t *conf, const char *topic, const char *
     return BWM_OK;
 }
 
+bwm_err_t bwm_source_new_assigned(const bwm_conf_t *conf, const char *topic, const int32_t *parts,
+                                  size_t n, const bwm_source_handler_t *handler, void *opaque,
+                                  bwm_source_t **out, char *errstr, size_t errstr_size)
+{
+    /* librdkafka settings as key, value pairs. */
+    /* clang-format off */
+    static const char *const defaults[] = {
+        "group.id", "bwm-replay", /* required by librdkafka's consumer; never joined */
+        "auto.offset.reset", "earliest",
+        "enable.partition.eof", "true",
+        NULL,
+    };
+    /* Whatever kafka.* says: a manual reader must never commit to a group. */
+    static const char *const forced[] = {
+        "enable.auto.commit", "false",
+        "enable.auto.offset.store", "false",
+        NULL,
+    };
+    /* clang-format on */
+    bwm_source_t *s = calloc(1, sizeof(*s));
+    rd_kafka_conf_t *kc = NULL;
+    rd_kafka_topic_partition_list_t *l = NULL;
+    rd_kafka_resp_err_t kerr;
+    char msg[512];
+    size_t i;
+    bwm_err_t err;
+
+    if (!s || !(s->s_topic = strdup(topic)) || !(l = rd_kafka_topic_partition_list_new((int)n))) {
+        err = bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
+        goto err;
+    }
+    s->s_handler = handler;
+    s->s_opaque = opaque;
+    s->s_manual = 1;
+    kc = bwm_kconf_new(conf, defaults, errstr, errstr_size);
+    if (!kc) {
+        err = BWM_ERR_INVALID;
+        goto err;
+    }
+    for (i = 0; forced[i]; i += 2) {
+        rd_kafka_conf_set(kc, forced[i], forced[i + 1], msg, sizeof(msg));
+    }
+    s->s_rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, msg, sizeof(msg));
+    if (!s->s_rk) {
+        rd_kafka_conf_destroy(kc);
+        err = bwm_err_set(BWM_ERR_INVALID, errstr, errstr_size, "cannot create consumer: %s", msg);
+        goto err;
+    }
+    for (i = 0; i < n; i++) {
+        int64_t offset = RD_KAFKA_OFFSET_BEGINNING;
+
+        err = handler->sh_assigned(opaque, parts[i], &offset, errstr, errstr_size);
+        if (err) {
+            goto err;
+        }
+        rd_kafka_topic_partition_list_add(l, topic, parts[i])->offset = offset;
+        BWM_LOG(BWM_LOG_INFO, BWM_FAC_KAFKA, "reading %s [%d] from offset %lld", topic,
+                (int)parts[i], (long long)offset);
+    }
+    kerr = rd_kafka_assign(s->s_rk, l);
+    if (kerr) {
+        err = bwm_err_set(BWM_ERR_TRANSPORT, errstr, errstr_size, "cannot read %s: %s", topic,
+                          rd_kafka_err2str(kerr));
+        goto err;
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    *out = s;
+    return BWM_OK;
+err:
+    if (l) {
+        rd_kafka_topic_partition_list_destroy(l);
+    }
+    bwm_source_destroy(s);
+    return err;
+}
+
+void bwm_source_pause(bwm_source_t *s, int32_t partition, int pause)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+
+    rd_kafka_topic_partition_list_add(l, s->s_topic, partition);
+    if (pause) {
+        rd_kafka_pause_partitions(s->s_rk, l);
+    } else {
+        rd_kafka_resume_partitions(s->s_rk, l);
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
 void bwm_source_destroy(bwm_source_t *s)
 {
     if (!s) {
@@ -176,8 +266,12 @@ rd_kafka_message_t *bwm_source_poll(bwm_source_t *s, int timeout_ms)
 
 void bwm_source_commit(bwm_source_t *s, int32_t partition, int64_t next_offset)
 {
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_t *l;
 
+    if (s->s_manual) {
+        return;
+    }
+    l = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(l, s->s_topic, partition)->offset = next_offset;
     rd_kafka_commit(s->s_rk, l, 1);
     rd_kafka_topic_partition_list_destroy(l);

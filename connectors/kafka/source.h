@@ -2,7 +2,8 @@
  * source.h: a Kafka consumer-group member reading one input topic. The
  * runtime decides where each assigned partition starts (its fence + 1, not
  * Kafka's committed offset) and finishes a partition's pending work before
- * it is revoked.
+ * it is revoked. A source can also read chosen partitions by manual
+ * assignment, with no group and no offset commits (`bwm replay`).
  */
 #ifndef BWM_SOURCE_H
 #define BWM_SOURCE_H
@@ -38,6 +39,20 @@ bwm_err_t bwm_source_new(const bwm_conf_t *conf, const char *topic, const char *
                          const bwm_source_handler_t *handler, void *opaque, bwm_source_t **out,
                          char *errstr, size_t errstr_size);
 
+/*
+ * Reads parts[0 .. n) of topic by manual assignment: no consumer group is
+ * joined and no offset is ever committed, so a group reading the same topic
+ * is not disturbed. handler->sh_assigned gives each partition's start before
+ * this returns; sh_revoked is never called. handler and opaque must outlive
+ * the source. Caller frees with bwm_source_destroy().
+ */
+bwm_err_t bwm_source_new_assigned(const bwm_conf_t *conf, const char *topic, const int32_t *parts,
+                                  size_t n, const bwm_source_handler_t *handler, void *opaque,
+                                  bwm_source_t **out, char *errstr, size_t errstr_size);
+
+/* Stops (pause non-zero) or resumes fetching partition. */
+void bwm_source_pause(bwm_source_t *s, int32_t partition, int pause);
+
 /* Leaves the group (revoking every partition through the handler) and frees the consumer. */
 void bwm_source_destroy(bwm_source_t *s);
 
@@ -47,7 +62,10 @@ void bwm_source_destroy(bwm_source_t *s);
  */
 rd_kafka_message_t *bwm_source_poll(bwm_source_t *s, int timeout_ms);
 
-/* Records next_offset as the group's committed offset of partition (asynchronous). */
+/*
+ * Records next_offset as the group's committed offset of partition
+ * (asynchronous); does nothing for a source made by manual assignment.
+ */
 void bwm_source_commit(bwm_source_t *s, int32_t partition, int64_t next_offset);
 
 /* Moves partition's read position to offset, dropping what was fetched beyond it. */

@@ -11,6 +11,9 @@
  *   {bwm:<namespace>:<partition>}:c:<key>@<start>  a closed window's final state, kept
  *                                              state.retention.ms (PX) when that is set
  *
+ * A namespace's keys are thus exactly those matching "{bwm:<namespace>:"
+ * followed by digits and "}": dropping a namespace scans for them.
+ *
  * <offset> is the last source offset whose effect the states include;
  * <watermark> the partition's event-time watermark in ms. A commit is one
  * EVALSHA of COMMIT_LUA: compare the fence with what this instance last read
@@ -595,6 +598,88 @@ static bwm_err_t store_partitions(void *ctx, const char *ns, int32_t **parts, si
     return BWM_OK;
 }
 
+/* Whether key is one of namespace ns: "{bwm:<ns>:<partition>}...". */
+static int key_of(const char *key, size_t len, const char *ns)
+{
+    size_t nlen = strlen(ns), i = 5 + nlen + 1, digits = 0;
+
+    if (len < i || memcmp(key, "{bwm:", 5) != 0 || memcmp(key + 5, ns, nlen) != 0 ||
+        key[5 + nlen] != ':') {
+        return 0;
+    }
+    for (; i < len && key[i] >= '0' && key[i] <= '9'; i++) {
+        digits++;
+    }
+    return digits > 0 && i < len && key[i] == '}';
+}
+
+/*
+ * SCAN MATCH "{bwm:<ns>:*" pages, each page's keys of ns deleted with one
+ * UNLINK (DEL where the server has no UNLINK): never KEYS, which would
+ * block the server.
+ */
+static bwm_err_t store_drop(void *ctx, const char *ns, uint64_t *deleted, char *errstr,
+                            size_t errstr_size)
+{
+    redis_store_t *s = ctx;
+    redisContext *c = bwm_redis_ctx(s->rs_redis, errstr, errstr_size);
+    const char *verb = "UNLINK";
+    char pattern[600], cursor[32] = "0";
+    size_t len = 5, i, n;
+    bwm_err_t err = BWM_OK;
+
+    *deleted = 0;
+    if (!c) {
+        return BWM_ERR_IO;
+    }
+    memcpy(pattern, "{bwm:", 6);
+    glob_escape(pattern, sizeof(pattern) - 4, &len, ns);
+    snprintf(pattern + len, sizeof(pattern) - len, ":*");
+    do {
+        redisReply *page, *keys, *rep;
+
+        err = scan_page(s, c, pattern, cursor, &page, errstr, errstr_size);
+        if (err) {
+            return err;
+        }
+        keys = page->element[1];
+        if (argv_reserve(s, keys->elements + 1)) {
+            freeReplyObject(page);
+            return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
+        }
+        for (i = 0, n = 1; i < keys->elements; i++) {
+            redisReply *k = keys->element[i];
+
+            if (k->type == REDIS_REPLY_STRING && key_of(k->str, k->len, ns) &&
+                argv_set(s, n++, k->str, k->len)) {
+                freeReplyObject(page);
+                return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
+            }
+        }
+        freeReplyObject(page);
+        while (n > 1) {
+            argv_set(s, 0, verb, strlen(verb));
+            rep = redisCommandArgv(c, (int)n, (const char **)s->rs_argv, s->rs_lens);
+            if (!rep) {
+                return bwm_redis_lost(s->rs_redis, verb, errstr, errstr_size);
+            }
+            if (rep->type == REDIS_REPLY_INTEGER) {
+                *deleted += (uint64_t)rep->integer;
+                n = 0;
+            } else if (rep->type == REDIS_REPLY_ERROR && strcmp(verb, "UNLINK") == 0 &&
+                       strncmp(rep->str, "ERR unknown command", 19) == 0) {
+                verb = "DEL";
+            } else {
+                err = bwm_err_set(BWM_ERR_TRANSPORT, errstr, errstr_size, "Redis %s: %s", verb,
+                                  rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
+                n = 0;
+            }
+            freeReplyObject(rep);
+        }
+    } while (!err && strcmp(cursor, "0") != 0);
+    return err;
+}
+
 const bwm_store_ops_t bwm_store_redis_ops = {
     .so_name = "redis",
     .so_open = store_open,
@@ -604,5 +689,6 @@ const bwm_store_ops_t bwm_store_redis_ops = {
     .so_commit = store_commit,
     .so_scan = store_scan,
     .so_partitions = store_partitions,
+    .so_drop = store_drop,
     .so_close = store_close,
 };
