@@ -248,8 +248,13 @@ static rd_kafka_topic_partition_list_t *one(const char *topic, int32_t partition
 
     tp->offset = next_offset;
     if (metadata && metadata[0]) {
+        /*
+         * With its NUL: librdkafka hands committed metadata back without a
+         * terminator, and clients built on it (Python, Go) read it as a C
+         * string, past its end.
+         */
         tp->metadata = strdup(metadata); /* freed by the list */
-        tp->metadata_size = tp->metadata ? strlen(metadata) : 0;
+        tp->metadata_size = tp->metadata ? strlen(metadata) + 1 : 0;
     }
     return l;
 }
