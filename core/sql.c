@@ -830,23 +830,16 @@ static bwm_ast_t *parse_primary(parser_t *p, int *h)
     return NULL;
 }
 
-static bwm_ast_t *parse_unary(parser_t *p, int *h)
+/* A prefix operator at pos applied to what operand() parses next. */
+static bwm_ast_t *unary(parser_t *p, bwm_op_t op, bwm_pos_t pos,
+                        bwm_ast_t *(*operand)(parser_t *, int *), int *h)
 {
-    bwm_pos_t pos = p->p_tok.t_pos;
     bwm_ast_t *a, *arg;
 
-    if (p->p_tok.t_kind != TK_MINUS) {
-        return parse_primary(p, h);
-    }
-    advance(p);
-    if (p->p_tok.t_kind == TK_INT || p->p_tok.t_kind == TK_DOUBLE) {
-        *h = 1;
-        return number(p, 1, pos);
-    }
     if (enter(p) < 0) {
         return NULL;
     }
-    arg = parse_unary(p, h);
+    arg = operand(p, h);
     p->p_depth--;
     if (!arg) {
         return NULL;
@@ -856,10 +849,25 @@ static bwm_ast_t *parse_unary(parser_t *p, int *h)
         bwm_ast_destroy(arg);
         return NULL;
     }
-    a->u.a_un.u_op = BWM_OP_NEG;
+    a->u.a_un.u_op = op;
     a->u.a_un.u_arg = arg;
     *h += 1;
     return check_height(p, a, *h, pos);
+}
+
+static bwm_ast_t *parse_unary(parser_t *p, int *h)
+{
+    bwm_pos_t pos = p->p_tok.t_pos;
+
+    if (p->p_tok.t_kind != TK_MINUS) {
+        return parse_primary(p, h);
+    }
+    advance(p);
+    if (p->p_tok.t_kind == TK_INT || p->p_tok.t_kind == TK_DOUBLE) {
+        *h = 1;
+        return number(p, 1, pos);
+    }
+    return unary(p, BWM_OP_NEG, pos, parse_unary, h);
 }
 
 static bwm_ast_t *parse_mul(parser_t *p, int *h)
@@ -1080,29 +1088,12 @@ static bwm_ast_t *parse_cmp(parser_t *p, int *h)
 static bwm_ast_t *parse_not(parser_t *p, int *h)
 {
     bwm_pos_t pos = p->p_tok.t_pos;
-    bwm_ast_t *a, *arg;
 
     if (!is_kw(p, KW_NOT)) {
         return parse_cmp(p, h);
     }
     advance(p);
-    if (enter(p) < 0) {
-        return NULL;
-    }
-    arg = parse_not(p, h);
-    p->p_depth--;
-    if (!arg) {
-        return NULL;
-    }
-    a = node_new(p, BWM_AST_UNARY, pos);
-    if (!a) {
-        bwm_ast_destroy(arg);
-        return NULL;
-    }
-    a->u.a_un.u_op = BWM_OP_NOT;
-    a->u.a_un.u_arg = arg;
-    *h += 1;
-    return check_height(p, a, *h, pos);
+    return unary(p, BWM_OP_NOT, pos, parse_not, h);
 }
 
 static bwm_ast_t *parse_and(parser_t *p, int *h)
