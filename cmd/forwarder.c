@@ -412,26 +412,15 @@ typedef struct why {
 static void dead(bwm_forwarder_t *f, fpart_t *p, const rd_kafka_message_t *m, const why_t *w)
 {
     const bwm_coreview_conf_t *cv = &f->f_conf->f_cv;
-    rd_kafka_headers_t *orig = NULL, *h;
-    char part[16], off[24], status[16], msg[512];
+    rd_kafka_headers_t *h;
+    char status[16], msg[512];
     size_t excerpt;
     bwm_err_t err;
 
     if (f->f_failed) {
         return;
     }
-    if (rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR && orig) {
-        h = rd_kafka_headers_copy(orig);
-    } else {
-        h = rd_kafka_headers_new(8);
-    }
-    snprintf(part, sizeof(part), "%d", (int)m->partition);
-    snprintf(off, sizeof(off), "%" PRId64, m->offset);
-    rd_kafka_header_add(h, "bwm.reason", -1, w->w_reason, -1);
-    rd_kafka_header_add(h, "bwm.source.topic", -1, part_topic(f, p), -1);
-    rd_kafka_header_add(h, "bwm.source.partition", -1, part, -1);
-    rd_kafka_header_add(h, "bwm.source.offset", -1, off, -1);
-    rd_kafka_header_add(h, "bwm.error", -1, w->w_error, -1);
+    h = bwm_dead_letter_headers(m, w->w_reason, w->w_error);
     if (w->w_status > 0) {
         snprintf(status, sizeof(status), "%ld", w->w_status);
         rd_kafka_header_add(h, "bwm.http.status", -1, status, -1);

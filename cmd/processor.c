@@ -304,22 +304,10 @@ static bwm_err_t decoder_for(bwm_processor_t *p, const bwm_frame_t *f, decoder_s
 static bwm_err_t produce_dead(bwm_processor_t *p, const rd_kafka_message_t *m, const char *reason,
                               const char *error)
 {
-    rd_kafka_headers_t *orig = NULL, *h;
-    char part[16], off[24], msg[512];
+    rd_kafka_headers_t *h = bwm_dead_letter_headers(m, reason, error);
+    char msg[512];
     bwm_err_t err;
 
-    if (rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR && orig) {
-        h = rd_kafka_headers_copy(orig);
-    } else {
-        h = rd_kafka_headers_new(5);
-    }
-    snprintf(part, sizeof(part), "%d", (int)m->partition);
-    snprintf(off, sizeof(off), "%" PRId64, m->offset);
-    rd_kafka_header_add(h, "bwm.reason", -1, reason, -1);
-    rd_kafka_header_add(h, "bwm.source.topic", -1, rd_kafka_topic_name(m->rkt), -1);
-    rd_kafka_header_add(h, "bwm.source.partition", -1, part, -1);
-    rd_kafka_header_add(h, "bwm.source.offset", -1, off, -1);
-    rd_kafka_header_add(h, "bwm.error", -1, error, -1);
     err = bwm_sink_produce(p->p_sink, p->p_dlq, RD_KAFKA_PARTITION_UA, m->key, m->key_len,
                            m->payload, m->len, h, msg, sizeof(msg));
     if (err) {

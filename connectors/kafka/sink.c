@@ -3,6 +3,7 @@
  */
 #include "connectors/kafka/sink.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,4 +134,25 @@ bwm_err_t bwm_sink_flush(bwm_sink_t *s, int timeout_ms, char *errstr, size_t err
     s->s_failed = 0;
     s->s_first_error[0] = '\0';
     return ret;
+}
+
+rd_kafka_headers_t *bwm_dead_letter_headers(const rd_kafka_message_t *m, const char *reason,
+                                            const char *error)
+{
+    rd_kafka_headers_t *orig = NULL, *h;
+    char part[16], off[24];
+
+    if (rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR && orig) {
+        h = rd_kafka_headers_copy(orig);
+    } else {
+        h = rd_kafka_headers_new(8);
+    }
+    snprintf(part, sizeof(part), "%d", (int)m->partition);
+    snprintf(off, sizeof(off), "%" PRId64, m->offset);
+    rd_kafka_header_add(h, "bwm.reason", -1, reason, -1);
+    rd_kafka_header_add(h, "bwm.source.topic", -1, rd_kafka_topic_name(m->rkt), -1);
+    rd_kafka_header_add(h, "bwm.source.partition", -1, part, -1);
+    rd_kafka_header_add(h, "bwm.source.offset", -1, off, -1);
+    rd_kafka_header_add(h, "bwm.error", -1, error, -1);
+    return h;
 }

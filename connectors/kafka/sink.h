@@ -44,6 +44,14 @@ bwm_err_t bwm_sink_produce(bwm_sink_t *s, const char *topic, int32_t partition, 
  * BWM_OK when all were delivered; otherwise BWM_ERR_TRANSPORT (or
  * BWM_ERR_TIMEOUT) with the first delivery error. Resets the failure count.
  */
+/*
+ * The headers of m's dead letter: m's own, then bwm.reason, bwm.source.topic,
+ * bwm.source.partition, bwm.source.offset and bwm.error (DESIGN.md). The
+ * caller adds its own and hands them to bwm_sink_produce().
+ */
+rd_kafka_headers_t *bwm_dead_letter_headers(const rd_kafka_message_t *m, const char *reason,
+                                            const char *error);
+
 bwm_err_t bwm_sink_flush(bwm_sink_t *s, int timeout_ms, char *errstr, size_t errstr_size);
 
 #endif
