@@ -23,9 +23,7 @@ import json
 import os
 import platform
 import re
-import shlex
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,6 +33,9 @@ from pathlib import Path
 from confluent_kafka import Consumer, TopicPartition
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests" / "integration"))
+from stackutil import free_ports, read_env  # noqa: E402 (after the path it is found on)
+
 BENCH = REPO / "tests" / "bench"
 BWM = REPO / "build" / "bwm"
 BENCH_CORE = REPO / "build" / "bench-core"
@@ -65,29 +66,6 @@ def log(msg):
 
 def run(cmd, **kw):
     return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
-
-
-def free_ports(n):
-    socks = []
-    try:
-        for _ in range(n):
-            s = socket.socket()
-            s.bind(("127.0.0.1", 0))
-            socks.append(s)
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
-
-
-def read_env(path):
-    env = {}
-    for line in Path(path).read_text().splitlines():
-        line = line.strip()
-        if line and not line.startswith("#") and "=" in line:
-            k, v = line.split("=", 1)
-            env[k.strip()] = shlex.split(v)[0] if v.strip() else ""
-    return env
 
 
 def proc_cpu_s(pid):

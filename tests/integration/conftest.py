@@ -5,8 +5,6 @@ Core View stub) with deploy/local/stack, on ports nobody else uses, in a run
 folder of its own, and stops it at the end even when tests fail.
 """
 import os
-import shlex
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -14,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from kafkautil import Registry, close_clients
+from stackutil import free_ports, read_env  # noqa: F401 (free_ports: for the tests too)
 
 REPO = Path(__file__).resolve().parents[2]
 BWM = os.environ.get("BWM_BIN", str(REPO / "build" / "bwm"))
@@ -24,29 +23,6 @@ def pytest_configure(config):
     # that a CI log carries the figures.
     if "P" not in config.option.reportchars and "A" not in config.option.reportchars:
         config.option.reportchars += "P"
-
-
-def free_ports(n):
-    socks = []
-    try:
-        for _ in range(n):
-            s = socket.socket()
-            s.bind(("127.0.0.1", 0))
-            socks.append(s)
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
-
-
-def read_env(path):
-    env = {}
-    for line in Path(path).read_text().splitlines():
-        line = line.strip()
-        if line and not line.startswith("#") and "=" in line:
-            k, v = line.split("=", 1)
-            env[k.strip()] = shlex.split(v)[0] if v.strip() else ""
-    return env
 
 
 class Stack:

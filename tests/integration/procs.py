@@ -31,20 +31,33 @@ def wait_until(condition, timeout, what, poll=0.1):
 class Proc:
     """One bwm process."""
 
-    def __init__(self, stack, name, args, log):
+    def __init__(self, stack, name, args, log, env=None):
+        """Starts `bwm *args` (args[0] the subcommand) with the stack's environment, or env."""
         self.name = name
         self.log = log
+        self.command = args[0]
         with open(self.log, "w") as err:
-            self.popen = subprocess.Popen([BWM, *args], env=stack.run_env(),
+            self.popen = subprocess.Popen([BWM, *args], env=env or stack.run_env(),
                                           stdout=subprocess.DEVNULL, stderr=err)
         self.pid = self.popen.pid
         # The largest VmHWM (peak resident memory) read while waiting for the exit. It is
         # read from /proc rather than taken from wait4's ru_maxrss, which also counts the
         # memory of the forked test process before the exec.
         self.peak_rss_kb = 0
+        self.cpu_s = None  # user + system CPU seconds, once it has exited (wait4)
 
     def alive(self):
-        return self.popen.poll() is None
+        return self._reap(os.WNOHANG) is None
+
+    def _reap(self, flags):
+        if self.popen.returncode is not None:
+            return self.popen.returncode
+        pid, status, usage = os.wait4(self.pid, flags)
+        if pid == 0:
+            return None
+        self.cpu_s = usage.ru_utime + usage.ru_stime
+        self.popen.returncode = os.waitstatus_to_exitcode(status)
+        return self.popen.returncode
 
     def signal(self, sig):
         if self.alive():
@@ -80,11 +93,12 @@ class Proc:
         return f"--- last lines of {self.name}'s stderr:\n{text}"
 
     def summary(self):
-        """The counters of the final `bwm run: read N, applied N, ...` line."""
-        lines = [ln for ln in self.stderr().splitlines() if ln.startswith("bwm run: read ")]
+        """The counters of the final `bwm <command>: read N, applied N, ...` line."""
+        prefix = f"bwm {self.command}: "
+        lines = [ln for ln in self.stderr().splitlines() if ln.startswith(prefix + "read ")]
         assert lines, f"{self.name} printed no summary\n{self.tail()}"
         return {m.group(1): int(m.group(2))
-                for m in re.finditer(r"([a-z][a-z -]*?) (\d+)(?=,)", lines[-1][len("bwm run: "):])}
+                for m in re.finditer(r"([a-z][a-z -]*?) (\d+)(?=,)", lines[-1][len(prefix):])}
 
 
 class Fleet:

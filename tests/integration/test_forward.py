@@ -31,6 +31,7 @@ import pytest
 
 from conftest import BWM, REPO, free_ports
 from kafkautil import decode_confluent, iter_topic, produce_raw
+from procs import Proc, wait_until
 
 STUB = REPO / "deploy/local/coreview_stub.py"
 TOKEN = "t0k3n-for-tests-9f8e7d"
@@ -47,18 +48,6 @@ RESULT_SCHEMA = {
                                              "precision": 12, "scale": 2}], "default": None},
         {"name": "version", "type": "long"},
     ]}
-
-
-def wait_until(condition, timeout, what, poll=0.05):
-    """Polls condition() until it is true and returns its value; fails naming what."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"waited {timeout} s for {what() if callable(what) else what}")
-        time.sleep(poll)
 
 
 # ---- the Core View stub -----------------------------------------------------------------
@@ -225,65 +214,12 @@ def check_exactly_once(results, stub, expect_dead=()):
 # ---- bwm forward processes --------------------------------------------------------------
 
 
-SUMMARY = re.compile(r"([a-z][a-z -]*?) (\d+)(?=,)")
-
-
-class Forward:
-    """One `bwm forward` process; its stderr goes to a file."""
-
-    def __init__(self, stack, tmp_path, name, conf, args, env):
-        self.name = name
-        self.log = tmp_path / f"{name}.log"
-        # The stack's BWM_COREVIEW_URL would win over the file: each test has its own stub.
-        base = {k: v for k, v in stack.run_env().items()
-                if not k.startswith(("BWM_COREVIEW_", "BWM_FORWARD_"))}
-        with open(self.log, "w") as err:
-            self.popen = subprocess.Popen([BWM, "forward", "-c", str(conf), *args],
-                                          env={**base, **env},
-                                          stdout=subprocess.PIPE, stderr=err, text=True)
-        self.pid = self.popen.pid
-        self.cpu_s = None
-
-    def alive(self):
-        return self.popen.returncode is None and self._reap(os.WNOHANG) is None
-
-    def _reap(self, flags):
-        if self.popen.returncode is not None:
-            return self.popen.returncode
-        pid, status, usage = os.wait4(self.pid, flags)
-        if pid == 0:
-            return None
-        self.cpu_s = usage.ru_utime + usage.ru_stime
-        self.popen.returncode = os.waitstatus_to_exitcode(status)
-        return self.popen.returncode
-
-    def wait(self, timeout):
-        """The exit status (-N for signal N), waiting at most timeout s."""
-        wait_until(lambda: not self.alive(), timeout,
-                   lambda: f"{self.name} (pid {self.pid}) to exit\n{self.tail()}", poll=0.02)
-        return self.popen.returncode
-
-    def signal(self, sig):
-        if self.alive():
-            os.kill(self.pid, sig)
-
-    def stop(self, timeout=60):
-        self.signal(signal.SIGTERM)
-        return self.wait(timeout)
-
-    def stderr(self):
-        return self.log.read_text(errors="replace")
-
-    def tail(self, lines=20):
-        text = "\n".join(self.stderr().splitlines()[-lines:])
-        return f"--- last lines of {self.name}'s stderr:\n{text}"
-
-    def summary(self):
-        """The counters of the final `bwm forward: read N, delivered N, ...` line."""
-        lines = [ln for ln in self.stderr().splitlines() if ln.startswith("bwm forward: read ")]
-        assert lines, f"{self.name} printed no summary\n{self.tail()}"
-        return {m.group(1): int(m.group(2))
-                for m in SUMMARY.finditer(lines[-1][len("bwm forward: "):])}
+def forward_env(stack, env):
+    """The stack's environment without BWM_COREVIEW_*/BWM_FORWARD_* (they would win over the
+    file: each test has its own stub), plus env."""
+    base = {k: v for k, v in stack.run_env().items()
+            if not k.startswith(("BWM_COREVIEW_", "BWM_FORWARD_"))}
+    return {**base, **env}
 
 
 @pytest.fixture
@@ -296,8 +232,9 @@ def forwarders(stack, tmp_path):
         path = tmp_path / f"{name}.conf"
         path.write_text("\n".join(conf) + "\n")
         runs = sum(p.name.startswith(name) for p in procs)
-        procs.append(Forward(stack, tmp_path, name if runs == 0 else f"{name}-{runs + 1}", path,
-                             args, env or {}))
+        name = name if runs == 0 else f"{name}-{runs + 1}"
+        procs.append(Proc(stack, name, ["forward", "-c", str(path), *args],
+                          tmp_path / f"{name}.log", env=forward_env(stack, env or {})))
         return procs[-1]
 
     try:
