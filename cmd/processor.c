@@ -47,6 +47,8 @@
 
 /* Seconds between progress lines in the log. */
 #define PROGRESS_INTERVAL_MS 10000
+/* Messages taken from the consumer in one call (and one clock read). */
+#define TAKE_MAX 256
 
 /* Why an input record goes to the dead-letter topic (header bwm.reason). */
 #define REASON_FRAMING "framing"
@@ -1114,34 +1116,46 @@ static void recover(bwm_processor_t *p)
     }
 }
 
+/* Whether the batch has commit.max.records or commit.max.bytes of input. */
+static int batch_full(const bwm_processor_t *p)
+{
+    return p->p_pending >= (size_t)p->p_jc->jc_commit_max_records ||
+           p->p_pending_bytes >= (size_t)p->p_jc->jc_commit_max_bytes;
+}
+
 bwm_err_t bwm_processor_run(bwm_processor_t *p, int exit_at_end, char *errstr, size_t errstr_size)
 {
     char msg[512];
 
     p->p_progress_ms = bwm_cli_now_ms();
     while (!bwm_cli_stop && !p->p_failed) {
-        rd_kafka_message_t *m;
+        rd_kafka_message_t *msgs[TAKE_MAX];
+        size_t n, i;
         long long now;
-        int full, due;
+        int due;
 
         if (p->p_recover) {
             recover(p);
             continue;
         }
-        m = bwm_source_poll(p->p_source, 100);
+        n = bwm_source_poll(p->p_source, 100, msgs, TAKE_MAX);
         now = bwm_cli_now_ms();
-
-        if (m) {
-            take(p, m);
+        for (i = 0; i < n; i++) {
+            if (p->p_recover || p->p_failed) {
+                rd_kafka_message_destroy(msgs[i]); /* read again from the fence */
+                continue;
+            }
+            take(p, msgs[i]);
+            if (batch_full(p)) {
+                process_batch(p);
+            }
         }
         if (bwm_source_failed(p->p_source, msg, sizeof(msg))) {
             fail(p, "%s", msg);
             break;
         }
-        full = p->p_pending >= (size_t)p->p_jc->jc_commit_max_records ||
-               p->p_pending_bytes >= (size_t)p->p_jc->jc_commit_max_bytes;
         due = p->p_pending > 0 && now - p->p_batch_start_ms >= p->p_jc->jc_commit_interval_ms;
-        if (full || due || (p->p_pending > 0 && ((exit_at_end && !m) || ranges_read(p)))) {
+        if (due || (p->p_pending > 0 && ((exit_at_end && n == 0) || ranges_read(p)))) {
             process_batch(p);
         }
         log_progress(p, now);

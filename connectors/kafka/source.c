@@ -16,6 +16,7 @@
 
 struct bwm_source {
     rd_kafka_t *s_rk;
+    rd_kafka_queue_t *s_queue; /* the consumer's queue, taken on the first poll */
     char *s_topic;
     const bwm_source_handler_t *s_handler;
     void *s_opaque;
@@ -253,15 +254,28 @@ void bwm_source_destroy(bwm_source_t *s)
     }
     if (s->s_rk) {
         rd_kafka_consumer_close(s->s_rk);
+        if (s->s_queue) {
+            rd_kafka_queue_destroy(s->s_queue);
+        }
         rd_kafka_destroy(s->s_rk);
     }
     free(s->s_topic);
     free(s);
 }
 
-rd_kafka_message_t *bwm_source_poll(bwm_source_t *s, int timeout_ms)
+size_t bwm_source_poll(bwm_source_t *s, int timeout_ms, rd_kafka_message_t **msgs, size_t max)
 {
-    return rd_kafka_consumer_poll(s->s_rk, timeout_ms);
+    ssize_t n;
+
+    if (!s->s_queue && !(s->s_queue = rd_kafka_queue_get_consumer(s->s_rk))) {
+        return 0;
+    }
+    /* What is there now, in one call; only when nothing is, a wait for the first to come. */
+    n = rd_kafka_consume_batch_queue(s->s_queue, 0, msgs, max);
+    if (n == 0) {
+        n = rd_kafka_consume_batch_queue(s->s_queue, timeout_ms, msgs, 1);
+    }
+    return n > 0 ? (size_t)n : 0;
 }
 
 void bwm_source_commit(bwm_source_t *s, int32_t partition, int64_t next_offset)

@@ -57,10 +57,13 @@ void bwm_source_pause(bwm_source_t *s, int32_t partition, int pause);
 void bwm_source_destroy(bwm_source_t *s);
 
 /*
- * Returns the next message or event (partition EOF, error), or NULL after
- * timeout_ms. Caller frees with rd_kafka_message_destroy().
+ * Takes up to max messages or events (partition EOF, errors) into msgs: all
+ * that are there at once (one call and one clock read for many records),
+ * else the first to come within timeout_ms. Serves rebalances as
+ * rd_kafka_consumer_poll() does. Returns how many; the caller frees each
+ * with rd_kafka_message_destroy().
  */
-rd_kafka_message_t *bwm_source_poll(bwm_source_t *s, int timeout_ms);
+size_t bwm_source_poll(bwm_source_t *s, int timeout_ms, rd_kafka_message_t **msgs, size_t max);
 
 /*
  * Records next_offset as the group's committed offset of partition
