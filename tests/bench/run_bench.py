@@ -51,6 +51,22 @@ SCENARIOS = {
     "s2": {"title": "S2 keyed aggregate", "keys": 10000, "input": "bench.telemetry.10k"},
     "s4": {"title": "S4 tumbling window", "keys": 100000, "input": "bench.telemetry.100k"},
 }
+# Where a profile's samples go, by the first pattern that matches "object [.] function".
+PROFILE_GROUPS = [
+    ("Kafka client: librdkafka, LZ4, its queue locks", r"librdkafka|liblz4|pthread_mutex|pthread_cond"),
+    ("memory allocation (malloc, calloc, free)", r"libc\S* \[\.\] \S*(malloc|calloc|realloc|free|_int_)"),
+    ("Redis client (hiredis)", r"libhiredis"),
+    ("bwm: Avro framing and decoding into slots",
+     r"^bwm .*\b(run_prog|run_act|read_long|read_len|read_leaf|skip|bwm_decoder_\w+|bwm_frame_\w+)$"),
+    ("bwm: the calculation core (WHERE, keys, windows, aggregates, results, states)",
+     r"^bwm .*\b(bwm_engine_\w+|bwm_table_\w+|bwm_expr_\w+|bwm_result_\w+|bwm_buf_\w+|"
+     r"add_to_windows\S*|probe\S*|apply_row\S*|find_targets|entry_for|emit_window|"
+     r"encode_window|window_pos|earliest_close|scalar_\w+|bwm_arena_\w+|\w+_add|\w+_check|"
+     r"\w+_encode|\w+_merge|put_\w+)$"),
+    ("bwm: the batch loop (processor, producing, committing)", r"^bwm "),
+    ("kernel (system calls, page faults, network)", r"\[kernel"),
+    ("libc: copies and compares", r"libc"),
+]
 TARGETS = {
     "s0_rate": 5_000_000,
     "s2_cpu_per_m": 1.0,
@@ -266,9 +282,9 @@ def profile_s2(stack, run_id, use_replay, records):
     if m["rc"] != 0:
         return {"error": f"perf record exited {m['rc']}: {m['stderr'][-1500:]}"}
 
-    def report(*sort):
+    def report(*sort, limit="0.7"):
         r = subprocess.run(["perf", "report", "-i", str(data), "--stdio", "--no-children",
-                            "-g", "none", "--percent-limit", "0.7", "--sort", ",".join(sort)],
+                            "-g", "none", "--percent-limit", limit, "--sort", ",".join(sort)],
                            capture_output=True, text=True)
         rows = []
         for line in r.stdout.splitlines():
@@ -278,8 +294,13 @@ def profile_s2(stack, run_id, use_replay, records):
                 rows.append((float(mm.group(1)), re.sub(r"\s+", " ", name).strip()))
         return rows
 
+    groups = {}
+    for pct, name in report("dso", "symbol", limit="0"):
+        group = next((g for g, pattern in PROFILE_GROUPS if re.search(pattern, name)), "other")
+        groups[group] = groups.get(group, 0.0) + pct
     return {"records": records, "wall_s": m["wall_s"], "dso": report("dso"),
-            "symbols": report("dso", "symbol")[:30]}
+            "symbols": report("dso", "symbol")[:30],
+            "groups": sorted(groups.items(), key=lambda kv: -kv[1])}
 
 
 def machine():
@@ -568,6 +589,12 @@ def write_results(res, started, finished):
                      "--no-children`). By shared object:")
             L.append("")
             L.append(md_table(["% of samples", "object"], [(f"{p:.1f}", s) for p, s in prof["dso"]]))
+            L.append("")
+            L.append("Where the time goes (every sample, grouped by object and function; "
+                     "tests/bench/run_bench.py PROFILE_GROUPS):")
+            L.append("")
+            L.append(md_table(["% of samples", "part"],
+                              [(f"{p:.1f}", g) for g, p in prof["groups"]]))
             L.append("")
             L.append("Top functions:")
             L.append("")
