@@ -707,7 +707,11 @@ static void on_response(void *opaque, const bwm_http_resp_t *r)
                     retry_after = -1;
                 }
             }
-            bwm_backoff_failed(&f->f_backoff, now, retry_after, bwm_xorshift64s(&f->f_rnd));
+            /*
+             * now is the clock cut to the millisecond; the answer came at most one later.
+             * Counting from the next millisecond, no request starts before the time asked.
+             */
+            bwm_backoff_failed(&f->f_backoff, now + 1, retry_after, bwm_xorshift64s(&f->f_rnd));
             if (r->hr_status > 0) {
                 snprintf(what, sizeof(what), "HTTP %ld%s%s", r->hr_status,
                          r->hr_retry_after ? ", Retry-After " : "",
