@@ -21,6 +21,7 @@ typedef struct bwm_job_conf {
     int64_t jc_max_string_bytes;
     int64_t jc_max_items;
     int64_t jc_max_depth;
+    int64_t jc_fetch_wake_ms;
     int64_t jc_max_key_bytes;
     int64_t jc_eval_bytes;
     char *jc_namespace;

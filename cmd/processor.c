@@ -2,12 +2,15 @@
  * processor.c: the batch loop of `bwm run` and `bwm replay`.
  *
  * A batch gathers records of the assigned partitions until commit.max.records
- * or commit.interval.ms. Each partition's records are then decoded and staged
- * in the partition's engine (core/engine.h), the states they need are read
- * from the store in one round trip, and the engine applies them. Its results
- * and the dead-letter records are produced; then the producer is flushed (all
- * must be acknowledged), each partition's changed states, close index and new
- * fence are committed in one compare-and-set, and finally the Kafka offset is
+ * or commit.interval.ms. Each record is decoded and staged in its partition's
+ * engine (core/engine.h) as it is taken from the consumer, and its message
+ * released at once: the batch keeps only a copy of its bytes (cmd/kept.h), so
+ * librdkafka's fetch buffers do not grow with the batch. When the batch is
+ * due, the states each partition needs are read from the store in one round
+ * trip, and the engine applies the staged records. Its results and the
+ * dead-letter records are produced; then the producer is flushed (all must be
+ * acknowledged), each partition's changed states, close index and new fence
+ * are committed in one compare-and-set, and finally the Kafka offset is
  * committed. Any failure before the state commit leaves the fence where it
  * was, so reprocessing the batch produces the same results again.
  *
@@ -32,6 +35,7 @@
 #include <string.h>
 
 #include "cmd/cli.h"
+#include "cmd/kept.h"
 #include "cmd/retry.h"
 #include "connectors/kafka/admin.h"
 #include "connectors/kafka/kconf.h"
@@ -61,16 +65,14 @@ typedef struct part {
     int pt_eof;
     bwm_engine_t *pt_engine;
     bwm_fence_t pt_fence; /* as this instance last read or wrote it */
-    rd_kafka_message_t **pt_msgs;
-    size_t pt_n;
-    size_t pt_bytes; /* of the pending records' values */
-    size_t pt_cap;
-    rd_kafka_message_t **pt_rows; /* the message of each staged row */
-    size_t pt_rows_cap;
-    int pt_in_batch;     /* processed, waiting for the flush and commit */
-    int64_t pt_next_off; /* fence offset to commit */
-    int pt_ranged;       /* a replay's partition: reads [pt_first, pt_end) */
-    int pt_done;         /* ranged, and read to pt_end */
+    size_t pt_n;          /* records in the open batch: staged, or dead-lettered when taken */
+    size_t pt_bytes;      /* of their values */
+    int64_t pt_last;      /* offset of the last of them */
+    bwm_kept_t pt_kept;   /* a copy of each staged record, by engine row */
+    int pt_in_batch;      /* processed, waiting for the flush and commit */
+    int64_t pt_next_off;  /* fence offset to commit */
+    int pt_ranged;        /* a replay's partition: reads [pt_first, pt_end) */
+    int pt_done;          /* ranged, and read to pt_end */
     int64_t pt_first;
     int64_t pt_end;
 } part_t;
@@ -176,11 +178,7 @@ static part_t *part_get(bwm_processor_t *p, int32_t id)
 
 static void part_drop_pending(bwm_processor_t *p, part_t *pt)
 {
-    size_t i;
-
-    for (i = 0; i < pt->pt_n; i++) {
-        rd_kafka_message_destroy(pt->pt_msgs[i]);
-    }
+    bwm_kept_reset(&pt->pt_kept);
     p->p_pending -= pt->pt_n;
     p->p_pending_bytes -= pt->pt_bytes;
     pt->pt_n = 0;
@@ -303,31 +301,42 @@ static bwm_err_t decoder_for(bwm_processor_t *p, const bwm_frame_t *f, decoder_s
     return BWM_OK;
 }
 
-static bwm_err_t produce_dead(bwm_processor_t *p, const rd_kafka_message_t *m, const char *reason,
+static bwm_err_t produce_dead(bwm_processor_t *p, const bwm_source_rec_t *r, const char *reason,
                               const char *error)
 {
-    rd_kafka_headers_t *h = bwm_dead_letter_headers(m, reason, error);
+    rd_kafka_headers_t *h = bwm_dead_letter_headers(r, reason, error);
     char msg[512];
     bwm_err_t err;
 
-    err = bwm_sink_produce(p->p_sink, p->p_dlq, RD_KAFKA_PARTITION_UA, m->key, m->key_len,
-                           m->payload, m->len, h, msg, sizeof(msg));
+    err = bwm_sink_produce(p->p_sink, p->p_dlq, RD_KAFKA_PARTITION_UA, r->sr_key, r->sr_key_len,
+                           r->sr_val, r->sr_val_len, h, msg, sizeof(msg));
     if (err) {
         /* The record is not dropped: the partition stops and starts again from its fence. */
         rd_kafka_headers_destroy(h);
         return fault(p, err, "dead-letter topic: %s", msg);
     }
-    BWM_LOG(BWM_LOG_DEBUG, BWM_FAC_MAIN, "dead-lettered %s [%d] @%" PRId64 " (%s): %s",
-            rd_kafka_topic_name(m->rkt), (int)m->partition, m->offset, reason, error);
+    BWM_LOG(BWM_LOG_DEBUG, BWM_FAC_MAIN, "dead-lettered %s [%d] @%" PRId64 " (%s): %s", r->sr_topic,
+            (int)r->sr_partition, r->sr_offset, reason, error);
     p->p_stats.ps_dead++;
     return BWM_OK;
 }
 
+/* Dead-letters consumed message m. */
+static bwm_err_t dead_msg(bwm_processor_t *p, const rd_kafka_message_t *m, const char *reason,
+                          const char *error)
+{
+    bwm_source_rec_t rec;
+
+    bwm_source_rec_of(m, &rec);
+    return produce_dead(p, &rec, reason, error);
+}
+
 /*
  * Step 1 for one record: framing, schema and slots, then staging in the
- * engine. A record that cannot be decoded is dead-lettered at once.
+ * engine with a copy of the record kept. A record that cannot be decoded is
+ * dead-lettered at once.
  */
-static bwm_err_t stage_record(bwm_processor_t *p, part_t *pt, rd_kafka_message_t *m)
+static bwm_err_t stage_record(bwm_processor_t *p, part_t *pt, const rd_kafka_message_t *m)
 {
     bwm_frame_t frame;
     decoder_slot_t *ds = NULL;
@@ -340,39 +349,39 @@ static bwm_err_t stage_record(bwm_processor_t *p, part_t *pt, rd_kafka_message_t
         snprintf(msg, sizeof(msg),
                  "record of %zu bytes exceeds source.max.record.bytes (%" PRId64 ")", m->len,
                  p->p_jc->jc_max_record_bytes);
-        return produce_dead(p, m, REASON_LIMIT, msg);
+        return dead_msg(p, m, REASON_LIMIT, msg);
     }
     if (bwm_frame_parse(m->payload, m->len, p->p_job->j_raw, &frame, msg, sizeof(msg)) != BWM_OK) {
-        return produce_dead(p, m, REASON_FRAMING, msg);
+        return dead_msg(p, m, REASON_FRAMING, msg);
     }
     if (frame.f_framing == BWM_FRAMING_GLUE && frame.f_compression == BWM_GLUE_ZLIB) {
         err = bwm_inflate(frame.f_body, frame.f_body_len, (size_t)p->p_jc->jc_max_record_bytes,
                           &p->p_inflated, msg, sizeof(msg));
         if (err) {
-            return produce_dead(p, m, err == BWM_ERR_LIMIT ? REASON_LIMIT : REASON_DECODE, msg);
+            return dead_msg(p, m, err == BWM_ERR_LIMIT ? REASON_LIMIT : REASON_DECODE, msg);
         }
         frame.f_body = p->p_inflated.b_data;
         frame.f_body_len = p->p_inflated.b_len;
     }
     err = decoder_for(p, &frame, &ds, msg, sizeof(msg));
     if (err == BWM_ERR_NOT_FOUND) {
-        return produce_dead(p, m, REASON_SCHEMA, msg);
+        return dead_msg(p, m, REASON_SCHEMA, msg);
     }
     if (err) {
         /* The registry could not be asked: the record may be good. Do not dead-letter it. */
         return fault(p, err, "schema registry: %s", msg);
     }
     if (!ds->ds_dec) {
-        return produce_dead(p, m, REASON_SCHEMA, ds->ds_error);
+        return dead_msg(p, m, REASON_SCHEMA, ds->ds_error);
     }
     err = bwm_decoder_decode(ds->ds_dec, frame.f_body, frame.f_body_len, p->p_slots, msg,
                              sizeof(msg));
     if (err) {
-        return produce_dead(p, m,
-                            err == BWM_ERR_LIMIT    ? REASON_LIMIT
-                            : err == BWM_ERR_SCHEMA ? REASON_SCHEMA
-                                                    : REASON_DECODE,
-                            msg);
+        return dead_msg(p, m,
+                        err == BWM_ERR_LIMIT    ? REASON_LIMIT
+                        : err == BWM_ERR_SCHEMA ? REASON_SCHEMA
+                                                : REASON_DECODE,
+                        msg);
     }
     ts = rd_kafka_message_timestamp(m, NULL);
     if (bwm_engine_stage(pt->pt_engine, m->offset, ts >= 0 ? ts : BWM_TIME_NONE, p->p_slots,
@@ -380,18 +389,14 @@ static bwm_err_t stage_record(bwm_processor_t *p, part_t *pt, rd_kafka_message_t
         fail(p, "%s", "out of memory");
         return BWM_ERR_NOMEM;
     }
-    if (row >= pt->pt_rows_cap) {
-        size_t cap = pt->pt_rows_cap ? pt->pt_rows_cap * 2 : 256;
-        rd_kafka_message_t **n = realloc(pt->pt_rows, cap * sizeof(*n));
-
-        if (!n) {
-            fail(p, "%s", "out of memory");
-            return BWM_ERR_NOMEM;
-        }
-        pt->pt_rows = n;
-        pt->pt_rows_cap = cap;
+    if (row != bwm_kept_count(&pt->pt_kept)) {
+        fail(p, "%s", "internal error: the kept records and the engine's rows disagree");
+        return BWM_ERR_INVALID;
     }
-    pt->pt_rows[row] = m;
+    if (bwm_kept_add(&pt->pt_kept, m) != BWM_OK) {
+        fail(p, "%s", "out of memory");
+        return BWM_ERR_NOMEM;
+    }
     return BWM_OK;
 }
 
@@ -486,6 +491,9 @@ static bwm_err_t produce_outputs(bwm_processor_t *p, part_t *pt)
     const bwm_output_t *outs;
     const bwm_dead_t *dead;
     const uint8_t *data = bwm_engine_output_data(pt->pt_engine);
+    int32_t id = (int32_t)(pt - p->p_parts);
+    const char *topic = p->p_plan->p_input_topic;
+    bwm_source_rec_t rec;
     size_t n, i;
     char msg[512];
     bwm_err_t err;
@@ -497,8 +505,9 @@ static bwm_err_t produce_outputs(bwm_processor_t *p, part_t *pt)
         size_t keylen = o->o_key_len;
 
         if (p->p_plan->p_stateless) {
-            key = pt->pt_rows[o->o_row]->key;
-            keylen = pt->pt_rows[o->o_row]->key_len;
+            bwm_kept_get(&pt->pt_kept, o->o_row, topic, id, &rec);
+            key = rec.sr_key;
+            keylen = rec.sr_key_len;
         }
         bwm_buf_reset(&p->p_enc);
         if (o->o_kind == BWM_OUT_RESULT) {
@@ -519,7 +528,8 @@ static bwm_err_t produce_outputs(bwm_processor_t *p, part_t *pt)
     }
     dead = bwm_engine_dead(pt->pt_engine, &n);
     for (i = 0; i < n; i++) {
-        err = produce_dead(p, pt->pt_rows[dead[i].d_row], dead[i].d_reason, dead[i].d_error);
+        bwm_kept_get(&pt->pt_kept, dead[i].d_row, topic, id, &rec);
+        err = produce_dead(p, &rec, dead[i].d_reason, dead[i].d_error);
         if (err) {
             return err;
         }
@@ -527,29 +537,15 @@ static bwm_err_t produce_outputs(bwm_processor_t *p, part_t *pt)
     return BWM_OK;
 }
 
-/* Steps 1 to 3 for one partition's pending records. */
+/* Steps 2 and 3 for one partition's staged records. */
 static bwm_err_t process_part(bwm_processor_t *p, int32_t id, part_t *pt)
 {
     const bwm_keyref_t *missing = NULL;
-    size_t i, nmissing = 0, staged, filtered, dead;
-    int64_t last = pt->pt_fence.f_offset;
+    size_t nmissing = 0, staged, filtered, dead;
     char msg[512];
     load_ctx_t lc = {p, pt};
     bwm_err_t err;
 
-    for (i = 0; i < pt->pt_n; i++) {
-        rd_kafka_message_t *m = pt->pt_msgs[i];
-
-        if (m->offset <= pt->pt_fence.f_offset) {
-            p->p_stats.ps_skipped++;
-            continue;
-        }
-        last = m->offset > last ? m->offset : last;
-        err = stage_record(p, pt, m);
-        if (err) {
-            return err;
-        }
-    }
     if (bwm_engine_missing(pt->pt_engine, &missing, &nmissing) != BWM_OK) {
         fail(p, "%s", "out of memory");
         return BWM_ERR_NOMEM;
@@ -577,8 +573,8 @@ static bwm_err_t process_part(bwm_processor_t *p, int32_t id, part_t *pt)
     bwm_engine_counts(pt->pt_engine, &staged, &filtered, &dead);
     p->p_stats.ps_applied += staged - filtered - dead;
     p->p_stats.ps_filtered += filtered;
-    pt->pt_in_batch = last > pt->pt_fence.f_offset;
-    pt->pt_next_off = last;
+    pt->pt_in_batch = 1;
+    pt->pt_next_off = pt->pt_last;
     return BWM_OK;
 }
 
@@ -851,8 +847,8 @@ static bwm_err_t open_source(bwm_processor_t *p, const bwm_conf_t *conf, char *e
         BWM_LOG(BWM_LOG_INFO, BWM_FAC_MAIN,
                 "job %s: %s -> %s, state namespace %s, consumer group %s, dead letters to %s",
                 p->p_plan->p_name, p->p_plan->p_input_topic, p->p_out, p->p_ns, gid, p->p_dlq);
-        return bwm_source_new(conf, p->p_plan->p_input_topic, gid, &handler, p, &p->p_source,
-                              errstr, errstr_size);
+        return bwm_source_new(conf, p->p_plan->p_input_topic, gid, (int)p->p_jc->jc_fetch_wake_ms,
+                              &handler, p, &p->p_source, errstr, errstr_size);
     }
     ids = calloc(rp->rp_nranges + 1, sizeof(*ids));
     if (!ids) {
@@ -865,8 +861,9 @@ static bwm_err_t open_source(bwm_processor_t *p, const bwm_conf_t *conf, char *e
             "replay of job %s: %s -> %s, state namespace %s, dead letters to %s, %zu partitions",
             p->p_plan->p_name, p->p_plan->p_input_topic, p->p_out, p->p_ns, p->p_dlq,
             rp->rp_nranges);
-    err = bwm_source_new_assigned(conf, p->p_plan->p_input_topic, ids, rp->rp_nranges, &handler, p,
-                                  &p->p_source, errstr, errstr_size);
+    err = bwm_source_new_assigned(conf, p->p_plan->p_input_topic, ids, rp->rp_nranges,
+                                  (int)p->p_jc->jc_fetch_wake_ms, &handler, p, &p->p_source, errstr,
+                                  errstr_size);
     free(ids);
     for (i = 0; !err && i < rp->rp_nranges; i++) {
         part_t *pt = part_get(p, rp->rp_ranges[i].rg_partition);
@@ -1026,7 +1023,11 @@ static void range_done(bwm_processor_t *p, part_t *pt)
     bwm_source_pause(p->p_source, (int32_t)(pt - p->p_parts), 1);
 }
 
-/* Takes one consumed message (or event) into the pending batch. */
+/*
+ * Takes one consumed message (or event) into the open batch: staged in its
+ * partition's engine, or dead-lettered; skipped when the fence covers it.
+ * Nothing refers to the message afterwards; the caller releases it.
+ */
 static void take(bwm_processor_t *p, rd_kafka_message_t *m)
 {
     part_t *pt = part_get(p, m->partition);
@@ -1038,12 +1039,10 @@ static void take(bwm_processor_t *p, rd_kafka_message_t *m)
                 range_done(p, pt);
             }
         }
-        rd_kafka_message_destroy(m);
         return;
     }
     if (m->err) {
         BWM_LOG(BWM_LOG_WARN, BWM_FAC_KAFKA, "consumer: %s", rd_kafka_message_errstr(m));
-        rd_kafka_message_destroy(m);
         return;
     }
     if (!pt || !pt->pt_assigned || !pt->pt_engine ||
@@ -1052,32 +1051,24 @@ static void take(bwm_processor_t *p, rd_kafka_message_t *m)
         if (pt && pt->pt_ranged && !pt->pt_done && m->offset >= pt->pt_end) {
             range_done(p, pt);
         }
-        rd_kafka_message_destroy(m);
         return;
     }
-    if (pt->pt_n == pt->pt_cap) {
-        size_t cap = pt->pt_cap ? pt->pt_cap * 2 : 256;
-        rd_kafka_message_t **n = realloc(pt->pt_msgs, cap * sizeof(*n));
-
-        if (!n) {
-            rd_kafka_message_destroy(m);
-            fail(p, "%s", "out of memory");
-            return;
-        }
-        pt->pt_msgs = n;
-        pt->pt_cap = cap;
-    }
-    pt->pt_msgs[pt->pt_n++] = m;
-    pt->pt_bytes += m->len;
     pt->pt_eof = 0;
-    p->p_pending++;
-    p->p_pending_bytes += m->len;
     p->p_stats.ps_read++;
     if (pt->pt_ranged && m->offset == pt->pt_end - 1) {
         range_done(p, pt);
     }
-    if (p->p_batch_start_ms == 0) {
-        p->p_batch_start_ms = bwm_cli_now_ms();
+    if (m->offset <= pt->pt_fence.f_offset) {
+        p->p_stats.ps_skipped++;
+    } else if (stage_record(p, pt, m) == BWM_OK) {
+        pt->pt_n++;
+        pt->pt_bytes += m->len;
+        pt->pt_last = m->offset;
+        p->p_pending++;
+        p->p_pending_bytes += m->len;
+        if (p->p_batch_start_ms == 0) {
+            p->p_batch_start_ms = bwm_cli_now_ms();
+        }
     }
 }
 
@@ -1142,13 +1133,19 @@ bwm_err_t bwm_processor_run(bwm_processor_t *p, int exit_at_end, char *errstr, s
         now = bwm_cli_now_ms();
         for (i = 0; i < n; i++) {
             if (p->p_recover || p->p_failed) {
-                rd_kafka_message_destroy(msgs[i]); /* read again from the fence */
                 continue;
             }
             take(p, msgs[i]);
             if (batch_full(p)) {
                 process_batch(p);
             }
+        }
+        /*
+         * Released together: freed one by one between records they cost more,
+         * librdkafka's thread allocating from the same heap at the same time.
+         */
+        for (i = 0; i < n; i++) {
+            rd_kafka_message_destroy(msgs[i]);
         }
         if (bwm_source_failed(p->p_source, msg, sizeof(msg))) {
             fail(p, "%s", msg);
@@ -1193,8 +1190,7 @@ void bwm_processor_destroy(bwm_processor_t *p)
     bwm_source_destroy(p->p_source);
     for (id = 0; id < p->p_nparts; id++) {
         part_reset(p, &p->p_parts[id]);
-        free(p->p_parts[id].pt_msgs);
-        free(p->p_parts[id].pt_rows);
+        bwm_kept_free(&p->p_parts[id].pt_kept);
     }
     free(p->p_parts);
     bwm_sink_destroy(p->p_sink, (int)p->p_jc->jc_shutdown_timeout_ms);

@@ -24,6 +24,14 @@ void bwm_buf_reset(bwm_buf_t *b)
     b->b_failed = 0;
 }
 
+void bwm_buf_reset_trim(bwm_buf_t *b)
+{
+    if (b->b_cap > BWM_TRIM_MIN_BYTES && b->b_len < b->b_cap / 4) {
+        bwm_buf_free(b);
+    }
+    bwm_buf_reset(b);
+}
+
 bwm_err_t bwm_buf_reserve(bwm_buf_t *b, size_t n)
 {
     size_t cap;

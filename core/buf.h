@@ -23,6 +23,16 @@ void bwm_buf_init(bwm_buf_t *b);
 void bwm_buf_free(bwm_buf_t *b);
 void bwm_buf_reset(bwm_buf_t *b);
 
+/*
+ * Arrays that hold one batch are trimmed when the batch ends: memory of over
+ * BWM_TRIM_MIN_BYTES of which the batch used under a quarter is freed, so a
+ * partition that once had a large batch does not keep its memory.
+ */
+#define BWM_TRIM_MIN_BYTES 65536
+
+/* Empties b as bwm_buf_reset() does, and frees its memory by the rule above. */
+void bwm_buf_reset_trim(bwm_buf_t *b);
+
 /* Ensures room for n more bytes. Returns BWM_ERR_NOMEM (and sets b_failed) when it cannot. */
 bwm_err_t bwm_buf_reserve(bwm_buf_t *b, size_t n);
 

@@ -96,8 +96,7 @@ struct bwm_engine {
     row_t *e_rows;
     size_t e_nrows;
     size_t e_rows_cap;
-    bwm_value_t *e_slots;
-    size_t e_slots_cap;
+    bwm_value_t *e_slots;     /* e_rows_cap rows of values */
     bwm_arena_t e_arena;      /* staged strings and keys */
     bwm_arena_t e_eval_arena; /* strings made by expressions; reset per record */
     bwm_entry_t **e_missing;
@@ -1467,6 +1466,31 @@ bwm_err_t bwm_engine_changes(bwm_engine_t *e, const bwm_change_t **out, size_t *
     return BWM_OK;
 }
 
+/* Whether an array of cap items of size, n of them used in the batch, is to be freed (buf.h). */
+static int trim(size_t cap, size_t n, size_t size)
+{
+    return cap * size > BWM_TRIM_MIN_BYTES && n < cap / 4;
+}
+
+/* Frees the batch's arrays it used under a quarter of (buf.h). */
+static void trim_batch(bwm_engine_t *e)
+{
+    if (trim(e->e_rows_cap, e->e_nrows,
+             sizeof(row_t) + e->e_plan->p_nslots * sizeof(bwm_value_t))) {
+        free(e->e_rows);
+        free(e->e_slots);
+        e->e_rows = NULL;
+        e->e_slots = NULL;
+        e->e_rows_cap = 0;
+    }
+    if (trim(e->e_outs_cap, e->e_nouts, sizeof(bwm_output_t))) {
+        free(e->e_outs);
+        e->e_outs = NULL;
+        e->e_outs_cap = 0;
+    }
+    bwm_buf_reset_trim(&e->e_out_data);
+}
+
 void bwm_engine_committed(bwm_engine_t *e)
 {
     /*
@@ -1474,12 +1498,12 @@ void bwm_engine_committed(bwm_engine_t *e)
      * memory, empty, until bwm_engine_evict() drops them, first of all.
      */
     bwm_table_clear_touched(e->e_table);
+    trim_batch(e);
     e->e_nrows = 0;
     e->e_nouts = 0;
     e->e_ndead = 0;
     e->e_nmissing = 0;
     e->e_nretained = 0;
-    bwm_buf_reset(&e->e_out_data);
     bwm_buf_reset(&e->e_retain_data);
     bwm_arena_reset(&e->e_arena);
     bwm_arena_reset(&e->e_eval_arena);

@@ -12,11 +12,13 @@
 #include <string.h>
 
 #include "connectors/kafka/kconf.h"
+#include "connectors/kafka/wake.h"
 #include "connectors/log.h"
 
 struct bwm_source {
     rd_kafka_t *s_rk;
     rd_kafka_queue_t *s_queue; /* the consumer's queue, taken on the first poll */
+    bwm_wake_t *s_wake;        /* NULL: source.fetch.wake.ms is 0 */
     char *s_topic;
     const bwm_source_handler_t *s_handler;
     void *s_opaque;
@@ -98,8 +100,8 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 }
 
 bwm_err_t bwm_source_new(const bwm_conf_t *conf, const char *topic, const char *group_id,
-                         const bwm_source_handler_t *handler, void *opaque, bwm_source_t **out,
-                         char *errstr, size_t errstr_size)
+                         int wake_ms, const bwm_source_handler_t *handler, void *opaque,
+                         bwm_source_t **out, char *errstr, size_t errstr_size)
 {
     /* librdkafka settings as key, value pairs. */
     /* clang-format off */
@@ -142,6 +144,7 @@ bwm_err_t bwm_source_new(const bwm_conf_t *conf, const char *topic, const char *
                            kerr);
     }
     rd_kafka_poll_set_consumer(s->s_rk);
+    s->s_wake = bwm_wake_new(s->s_rk, wake_ms);
     sub = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(sub, topic, RD_KAFKA_PARTITION_UA);
     err = rd_kafka_subscribe(s->s_rk, sub);
@@ -149,9 +152,7 @@ bwm_err_t bwm_source_new(const bwm_conf_t *conf, const char *topic, const char *
     if (err) {
         bwm_err_set(BWM_ERR_TRANSPORT, errstr, errstr_size, "cannot subscribe to %s: %s", topic,
                     rd_kafka_err2str(err));
-        rd_kafka_destroy(s->s_rk);
-        free(s->s_topic);
-        free(s);
+        bwm_source_destroy(s);
         return BWM_ERR_TRANSPORT;
     }
     *out = s;
@@ -159,8 +160,9 @@ bwm_err_t bwm_source_new(const bwm_conf_t *conf, const char *topic, const char *
 }
 
 bwm_err_t bwm_source_new_assigned(const bwm_conf_t *conf, const char *topic, const int32_t *parts,
-                                  size_t n, const bwm_source_handler_t *handler, void *opaque,
-                                  bwm_source_t **out, char *errstr, size_t errstr_size)
+                                  size_t n, int wake_ms, const bwm_source_handler_t *handler,
+                                  void *opaque, bwm_source_t **out, char *errstr,
+                                  size_t errstr_size)
 {
     /* librdkafka settings as key, value pairs. */
     /* clang-format off */
@@ -206,6 +208,7 @@ bwm_err_t bwm_source_new_assigned(const bwm_conf_t *conf, const char *topic, con
         err = bwm_err_set(BWM_ERR_INVALID, errstr, errstr_size, "cannot create consumer: %s", msg);
         goto err;
     }
+    s->s_wake = bwm_wake_new(s->s_rk, wake_ms);
     for (i = 0; i < n; i++) {
         int64_t offset = RD_KAFKA_OFFSET_BEGINNING;
 
@@ -257,6 +260,7 @@ void bwm_source_destroy(bwm_source_t *s)
         if (s->s_queue) {
             rd_kafka_queue_destroy(s->s_queue);
         }
+        bwm_wake_destroy(s->s_wake);
         rd_kafka_destroy(s->s_rk);
     }
     free(s->s_topic);
@@ -272,6 +276,15 @@ size_t bwm_source_poll(bwm_source_t *s, int timeout_ms, rd_kafka_message_t **msg
     }
     /* What is there now, in one call; only when nothing is, a wait for the first to come. */
     n = rd_kafka_consume_batch_queue(s->s_queue, 0, msgs, max);
+    if (s->s_wake) {
+        size_t bytes = 0, i;
+
+        for (i = 0; i < (size_t)(n > 0 ? n : 0); i++) {
+            bytes += msgs[i]->len;
+        }
+        bwm_wake_check(s->s_wake, n > 0 ? (size_t)n : 0, bytes,
+                       (size_t)rd_kafka_queue_length(s->s_queue));
+    }
     if (n == 0) {
         n = rd_kafka_consume_batch_queue(s->s_queue, timeout_ms, msgs, 1);
     }

@@ -32,23 +32,27 @@ typedef struct bwm_source_handler {
 typedef struct bwm_source bwm_source_t;
 
 /*
- * Joins group_id and subscribes to topic. handler and opaque must outlive
- * the source. Caller frees with bwm_source_destroy().
+ * Joins group_id and subscribes to topic. With wake_ms > 0 the source wakes
+ * librdkafka's fetchers after its queue drained, at most every wake_ms
+ * (connectors/kafka/wake.h). handler and opaque must outlive the source.
+ * Caller frees with bwm_source_destroy().
  */
 bwm_err_t bwm_source_new(const bwm_conf_t *conf, const char *topic, const char *group_id,
-                         const bwm_source_handler_t *handler, void *opaque, bwm_source_t **out,
-                         char *errstr, size_t errstr_size);
+                         int wake_ms, const bwm_source_handler_t *handler, void *opaque,
+                         bwm_source_t **out, char *errstr, size_t errstr_size);
 
 /*
  * Reads parts[0 .. n) of topic by manual assignment: no consumer group is
  * joined and no offset is ever committed, so a group reading the same topic
  * is not disturbed. handler->sh_assigned gives each partition's start before
- * this returns; sh_revoked is never called. handler and opaque must outlive
- * the source. Caller frees with bwm_source_destroy().
+ * this returns; sh_revoked is never called. wake_ms as for bwm_source_new().
+ * handler and opaque must outlive the source. Caller frees with
+ * bwm_source_destroy().
  */
 bwm_err_t bwm_source_new_assigned(const bwm_conf_t *conf, const char *topic, const int32_t *parts,
-                                  size_t n, const bwm_source_handler_t *handler, void *opaque,
-                                  bwm_source_t **out, char *errstr, size_t errstr_size);
+                                  size_t n, int wake_ms, const bwm_source_handler_t *handler,
+                                  void *opaque, bwm_source_t **out, char *errstr,
+                                  size_t errstr_size);
 
 /* Stops (pause non-zero) or resumes fetching partition. */
 void bwm_source_pause(bwm_source_t *s, int32_t partition, int pause);

@@ -339,6 +339,32 @@ def test_dry_run_offsets_partitions_into_live_and_bad_arguments(stack, tmp_path,
         assert bad.returncode == 2 and word in bad.stderr, (args, bad.stderr[-500:])
 
 
+def test_a_small_fetch_queue_is_refilled_at_once_by_the_wake(stack, tmp_path):
+    """librdkafka 2.0 looks at a full fetch queue again only after a second; the wake
+    (source.fetch.wake.ms) makes it fetch as soon as the queue has drained."""
+    n = 60_000
+    job = RuntimeJob(stack, tmp_path, "rwake")
+    job.produce(n, seed=71, vehicles=200)
+    small = []
+    for setting in ("kafka.queued.min.messages=2000", "kafka.max.partition.fetch.bytes=32768",
+                    "kafka.fetch.max.bytes=131072", "kafka.message.max.bytes=131072",
+                    "log.level=debug", "log.debug=kafka"):
+        small += ["-X", setting]
+    walls, wakes = {}, {}
+    for name, period in (("wake", 10), ("no wake", 0)):
+        t0 = time.monotonic()
+        out = ok(replay(job, "--from", "earliest", "--namespace", f"{job.namespace}.{period}",
+                        "--output-topic", f"{job.output}.{period}", *small,
+                        "-X", f"source.fetch.wake.ms={period}"))
+        walls[name] = time.monotonic() - t0
+        wakes[name] = out.stderr.count("woke the fetchers")
+        c = counts(out.stderr)
+        assert c["read"] == n and c["applied"] + c["filtered"] + c["dead-lettered"] == n, c
+    print(f"{n} records, queue of 2000 messages: {walls} s, wakes {wakes}")
+    assert wakes["wake"] > 0 and wakes["no wake"] == 0, wakes
+    assert walls["wake"] * 3 < walls["no wake"], walls
+
+
 def test_replay_throughput_and_progress_on_a_terminal(stack, tmp_path):
     n = 500_000
     job = RuntimeJob(stack, tmp_path, "rspeed")
