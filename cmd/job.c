@@ -53,6 +53,9 @@ static const bwm_conf_def_t job_defs[] = {
         "longest time records wait in a batch before it is committed"),
     DEF("commit.max.records", BWM_CONF_INT, "10000", 1, 10000000, jc_commit_max_records, 0,
         "most records in one batch"),
+    DEF("commit.round.records", BWM_CONF_INT, "10000", 1, 10000000, jc_round_records, 0,
+        "a partition applies its staged records every this many, so that memory holds a round, "
+        "not the batch; results and commits stay one per batch"),
     DEF("commit.max.bytes", BWM_CONF_INT, "67108864", 1024, 4294967296, jc_commit_max_bytes, 0,
         "most bytes of input records in one batch"),
     DEF("state.cache.max.entries", BWM_CONF_INT, "100000", 0, 1000000000, jc_cache_entries, 0,

@@ -28,6 +28,7 @@ typedef struct bwm_job_conf {
     char *jc_dlq_topic;
     int64_t jc_commit_interval_ms;
     int64_t jc_commit_max_records;
+    int64_t jc_round_records;
     int64_t jc_commit_max_bytes;
     int64_t jc_cache_entries;
     int64_t jc_cache_bytes;

@@ -14,6 +14,12 @@
  * committed. Any failure before the state commit leaves the fence where it
  * was, so reprocessing the batch produces the same results again.
  *
+ * Rounds: a partition that stages commit.round.records records in a batch
+ * applies them at once (states read, applied, closed windows and dead
+ * letters produced) and forgets them, so memory holds one round, not the
+ * batch. The batch's changes are still emitted and committed once, at its
+ * end.
+ *
  * Faults: when Redis, Kafka or the registry fails (a transient error), the
  * batch is dropped, every partition's cached states too, and after a pause
  * (cmd/retry.h) each partition starts again from its fence; after
@@ -70,6 +76,7 @@ typedef struct part {
     int64_t pt_last;      /* offset of the last of them */
     bwm_kept_t pt_kept;   /* a copy of each staged record, by engine row */
     int pt_in_batch;      /* processed, waiting for the flush and commit */
+    int pt_rewound;       /* read again from the fence: drop what was polled before */
     int64_t pt_next_off;  /* fence offset to commit */
     int pt_ranged;        /* a replay's partition: reads [pt_first, pt_end) */
     int pt_done;          /* ranged, and read to pt_end */
@@ -444,6 +451,7 @@ static bwm_err_t part_rewind(bwm_processor_t *p, int32_t id, part_t *pt)
     if (!err) {
         err = bwm_source_seek(p->p_source, id, part_offset(pt), msg, sizeof(msg));
     }
+    pt->pt_rewound = 1;
     if (err) {
         return fault(p, err, "cannot start again from the fence: %s", msg);
     }
@@ -537,8 +545,12 @@ static bwm_err_t produce_outputs(bwm_processor_t *p, part_t *pt)
     return BWM_OK;
 }
 
-/* Steps 2 and 3 for one partition's staged records. */
-static bwm_err_t process_part(bwm_processor_t *p, int32_t id, part_t *pt)
+/*
+ * Steps 2 and 3 for a partition's staged records: a round of the batch, or
+ * its last. BWM_ERR_FENCED when another instance took the partition (it
+ * starts again from the new fence).
+ */
+static bwm_err_t apply_round(bwm_processor_t *p, int32_t id, part_t *pt, int last)
 {
     const bwm_keyref_t *missing = NULL;
     size_t nmissing = 0, staged, filtered, dead;
@@ -557,14 +569,14 @@ static bwm_err_t process_part(bwm_processor_t *p, int32_t id, part_t *pt)
             return fault(p, err, "state store: %s", msg);
         }
     }
-    err = bwm_engine_apply(pt->pt_engine, msg, sizeof(msg));
+    err = bwm_engine_apply(pt->pt_engine, last, msg, sizeof(msg));
     if (err) {
         fail(p, "engine: %s", msg);
         return err;
     }
     err = still_owner(p, id, pt);
     if (err) {
-        return err == BWM_ERR_FENCED ? BWM_OK : err;
+        return err;
     }
     err = produce_outputs(p, pt);
     if (err) {
@@ -573,6 +585,21 @@ static bwm_err_t process_part(bwm_processor_t *p, int32_t id, part_t *pt)
     bwm_engine_counts(pt->pt_engine, &staged, &filtered, &dead);
     p->p_stats.ps_applied += staged - filtered - dead;
     p->p_stats.ps_filtered += filtered;
+    if (!last) {
+        bwm_engine_next_round(pt->pt_engine);
+        bwm_kept_reset(&pt->pt_kept);
+    }
+    return BWM_OK;
+}
+
+/* Steps 2 and 3 for the last round of a partition's batch. */
+static bwm_err_t process_part(bwm_processor_t *p, int32_t id, part_t *pt)
+{
+    bwm_err_t err = apply_round(p, id, pt, 1);
+
+    if (err) {
+        return err == BWM_ERR_FENCED ? BWM_OK : err;
+    }
     pt->pt_in_batch = 1;
     pt->pt_next_off = pt->pt_last;
     return BWM_OK;
@@ -1045,9 +1072,12 @@ static void take(bwm_processor_t *p, rd_kafka_message_t *m)
         BWM_LOG(BWM_LOG_WARN, BWM_FAC_KAFKA, "consumer: %s", rd_kafka_message_errstr(m));
         return;
     }
-    if (!pt || !pt->pt_assigned || !pt->pt_engine ||
+    if (!pt || !pt->pt_assigned || !pt->pt_engine || pt->pt_rewound ||
         (pt->pt_ranged && (pt->pt_done || m->offset >= pt->pt_end))) {
-        /* not ours, dropped by a fault (read again from the fence), or beyond the range */
+        /*
+         * not ours, dropped by a fault or a rewind (read again from the
+         * fence), or beyond the range
+         */
         if (pt && pt->pt_ranged && !pt->pt_done && m->offset >= pt->pt_end) {
             range_done(p, pt);
         }
@@ -1068,6 +1098,9 @@ static void take(bwm_processor_t *p, rd_kafka_message_t *m)
         p->p_pending_bytes += m->len;
         if (p->p_batch_start_ms == 0) {
             p->p_batch_start_ms = bwm_cli_now_ms();
+        }
+        if (bwm_kept_count(&pt->pt_kept) >= (size_t)p->p_jc->jc_round_records) {
+            apply_round(p, m->partition, pt, 0);
         }
     }
 }
@@ -1128,6 +1161,9 @@ bwm_err_t bwm_processor_run(bwm_processor_t *p, int exit_at_end, char *errstr, s
         if (p->p_recover) {
             recover(p);
             continue;
+        }
+        for (i = 0; i < (size_t)p->p_nparts; i++) {
+            p->p_parts[i].pt_rewound = 0; /* polled from here on: after the seek */
         }
         n = bwm_source_poll(p->p_source, 100, msgs, TAKE_MAX);
         now = bwm_cli_now_ms();

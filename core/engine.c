@@ -1334,7 +1334,7 @@ static bwm_err_t apply_row(bwm_engine_t *e, size_t row, char *errstr, size_t err
     return BWM_OK;
 }
 
-bwm_err_t bwm_engine_apply(bwm_engine_t *e, char *errstr, size_t errstr_size)
+bwm_err_t bwm_engine_apply(bwm_engine_t *e, int last, char *errstr, size_t errstr_size)
 {
     const bwm_plan_t *p = e->e_plan;
     bwm_entry_t *const *touched;
@@ -1360,7 +1360,7 @@ bwm_err_t bwm_engine_apply(bwm_engine_t *e, char *errstr, size_t errstr_size)
             }
         }
     }
-    if (p->p_emit == BWM_EMIT_CHANGES && !p->p_stateless) {
+    if (last && p->p_emit == BWM_EMIT_CHANGES && !p->p_stateless) {
         touched = bwm_table_touched(e->e_table, &n);
         for (i = 0; i < n; i++) {
             for (k = 0; k < touched[i]->e_nwins; k++) {
@@ -1491,6 +1491,23 @@ static void trim_batch(bwm_engine_t *e)
     bwm_buf_reset_trim(&e->e_out_data);
 }
 
+/* Forgets the staged records and what applying them produced. */
+static void forget_rows(bwm_engine_t *e)
+{
+    e->e_nrows = 0;
+    e->e_nouts = 0;
+    e->e_ndead = 0;
+    e->e_nmissing = 0;
+    bwm_buf_reset(&e->e_out_data);
+    bwm_arena_reset(&e->e_arena);
+    bwm_arena_reset(&e->e_eval_arena);
+}
+
+void bwm_engine_next_round(bwm_engine_t *e)
+{
+    forget_rows(e);
+}
+
 void bwm_engine_committed(bwm_engine_t *e)
 {
     /*
@@ -1499,14 +1516,9 @@ void bwm_engine_committed(bwm_engine_t *e)
      */
     bwm_table_clear_touched(e->e_table);
     trim_batch(e);
-    e->e_nrows = 0;
-    e->e_nouts = 0;
-    e->e_ndead = 0;
-    e->e_nmissing = 0;
+    forget_rows(e);
     e->e_nretained = 0;
     bwm_buf_reset(&e->e_retain_data);
-    bwm_arena_reset(&e->e_arena);
-    bwm_arena_reset(&e->e_eval_arena);
     e->e_stage_wm = e->e_wm;
 }
 

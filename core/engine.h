@@ -11,7 +11,12 @@
  *      hands each to bwm_engine_load();
  *   3. bwm_engine_apply() applies the batch: windows, late records,
  *      aggregates, closing windows as the watermark passes them; it leaves
- *      the results to produce (encoded) and the records to dead-letter;
+ *      the results to produce (encoded) and the records to dead-letter.
+ *      A long batch may go in rounds, so that only a round's records are
+ *      held: once a round's outputs are produced, bwm_engine_next_round()
+ *      forgets them and its staged records, and steps 1 to 3 go on. Only
+ *      the batch's last round emits its changes (EMIT CHANGES: one result
+ *      per changed window and batch, whatever the rounds);
  *   4. after Kafka acknowledged them, bwm_engine_changes() lists the entries
  *      to write (or delete) and the close index updates for the store
  *      commit, and bwm_engine_committed() starts the next batch;
@@ -118,10 +123,21 @@ bwm_err_t bwm_engine_missing(bwm_engine_t *e, const bwm_keyref_t **keys, size_t 
 bwm_err_t bwm_engine_load(bwm_engine_t *e, size_t i, const void *val, size_t len, char *errstr,
                           size_t errstr_size);
 
-/* Applies the staged batch. Errors are fatal (memory, result encoding). */
-bwm_err_t bwm_engine_apply(bwm_engine_t *e, char *errstr, size_t errstr_size);
+/*
+ * Applies the staged records: the whole batch, or a round of it. last is
+ * non-zero for the batch's last round (or the batch in one round), which
+ * also emits the batch's changes. Errors are fatal (memory, result encoding).
+ */
+bwm_err_t bwm_engine_apply(bwm_engine_t *e, int last, char *errstr, size_t errstr_size);
 
-/* What apply produced; valid until bwm_engine_committed(). */
+/*
+ * After a round that was not the last and whose outputs and dead letters
+ * were taken: forgets them and the staged records (row numbers start again
+ * at 0), and keeps the batch open.
+ */
+void bwm_engine_next_round(bwm_engine_t *e);
+
+/* What apply produced; valid until bwm_engine_next_round() or bwm_engine_committed(). */
 const bwm_output_t *bwm_engine_outputs(const bwm_engine_t *e, size_t *n);
 const uint8_t *bwm_engine_output_data(const bwm_engine_t *e);
 const bwm_dead_t *bwm_engine_dead(const bwm_engine_t *e, size_t *n);
@@ -135,7 +151,7 @@ const bwm_dead_t *bwm_engine_dead(const bwm_engine_t *e, size_t *n);
  */
 bwm_err_t bwm_engine_changes(bwm_engine_t *e, const bwm_change_t **out, size_t *n);
 
-/* Rows of this batch: staged, dropped by WHERE, and dead (after apply). */
+/* Rows of this batch or round: staged, dropped by WHERE, and dead (after apply). */
 void bwm_engine_counts(const bwm_engine_t *e, size_t *staged, size_t *filtered, size_t *dead);
 
 /* The partition's watermark after the batch. */

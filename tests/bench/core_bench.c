@@ -251,7 +251,7 @@ static int pass_job(const corpus_t *c, int raw, const bwm_plan_t *plan, bwm_deco
             bwm_engine_load(eng, j, store->bs_vals[k], store->bs_lens[k], err, sizeof(err));
         }
         jc->jc_reads += nmiss;
-        if (bwm_engine_apply(eng, err, sizeof(err)) != BWM_OK) {
+        if (bwm_engine_apply(eng, 1, err, sizeof(err)) != BWM_OK) {
             fprintf(stderr, "bench-core: %s\n", err);
             bwm_engine_destroy(eng);
             free(slots);

@@ -33,7 +33,8 @@ def test_sigkill_at_random_moments_loses_nothing_and_counts_nothing_twice(stack,
     seed = int(os.environ.get("BWM_TEST_SEED", random.randrange(1 << 32)))
     print(f"seed {seed} (BWM_TEST_SEED={seed} repeats the kill moments)")
     rng = random.Random(seed)
-    job = RuntimeJob(stack, tmp_path, "crash")
+    # Batches of 10,000 records applied in rounds of 2,000 (commit.round.records).
+    job = RuntimeJob(stack, tmp_path, "crash", conf=("commit.round.records = 2000",))
     total = 1_000_000
     # All input is there before the first start, so bwm works in full batches back to
     # back and a kill lands mostly between producing a batch's results and committing it.

@@ -35,9 +35,11 @@ def poison(kind, rng, value, rec, schema_id, schema, watermark):
 def test_poison_records_are_dead_lettered_with_their_reason_and_the_rest_is_exact(
         stack, tmp_path):
     rng = random.Random(707)
+    # Batches applied in rounds of 300 records: dead letters of every round keep their bytes.
     job = RuntimeJob(stack, tmp_path, "poison", size_ms=HOUR, grace_ms=5 * MINUTE,
                      columns=KPI_COLUMNS + ("max_odometer_mm",),
-                     extra_sql=",\n       MAX(odometer * 1000)    AS max_odometer_mm")
+                     extra_sql=",\n       MAX(odometer * 1000)    AS max_odometer_mm",
+                     conf=("commit.round.records = 300",))
     clean = f"{job.input}.clean"
     stack.topic(clean, 4)
     stack.bwm("produce", "-t", clean, "--generate", "100000", "--seed", "707", "--vehicles",

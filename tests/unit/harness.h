@@ -5,7 +5,9 @@
  * and the fence, and evict what the cache budgets ask. A restart builds a
  * new engine from the store, as a new owner of the partition would. Each
  * batch also folds its raw outputs, dead letters and store changes into
- * digests, so that two runs can be compared byte for byte.
+ * digests, so that two runs can be compared byte for byte. With h_round set,
+ * a batch is staged and applied in rounds of that many records, as the
+ * runtime does with commit.round.records.
  */
 #ifndef BWM_TEST_HARNESS_H
 #define BWM_TEST_HARNESS_H
@@ -62,7 +64,10 @@ typedef struct harness {
     size_t h_nlate_all; /* of which late */
     chg_t *h_chgs;      /* the last batch's store changes */
     size_t h_nchgs;
-    int h_no_retained; /* keep retained windows out of the (linear) memory store */
+    int h_no_retained;   /* keep retained windows out of the (linear) memory store */
+    size_t h_round;      /* records per round of a batch; 0: a batch in one round */
+    size_t h_row_base;   /* batch row number of the round's first row */
+    uint64_t h_dead_sum; /* the batch's dead letters, summed: their order is the rounds' */
     /* over all batches */
     uint64_t h_digest; /* outputs, dead letters and store changes, in order */
     size_t h_reads;    /* keys read from the store */
@@ -277,42 +282,73 @@ static inline size_t harness_load(harness_t *h)
     return nmissing;
 }
 
-/* Applies the batch and keeps its outputs and dead letters, decoded and digested. */
-static inline void harness_apply(harness_t *h)
+/* Starts a batch's outputs and dead letters. */
+static inline void harness_batch_start(harness_t *h)
+{
+    h->h_nouts = 0;
+    h->h_ndead = 0;
+    h->h_ndead_all = 0;
+    h->h_nlate_all = 0;
+    h->h_row_base = 0;
+    h->h_dead_sum = 0;
+}
+
+/*
+ * Applies the staged records as a round of the batch (the last one when
+ * last is set) and adds its outputs and dead letters, decoded and digested,
+ * with row numbers counted from the batch's start.
+ */
+static inline void harness_round(harness_t *h, int last)
 {
     const bwm_output_t *outs;
     const bwm_dead_t *dead;
     const uint8_t *data;
-    size_t i, nouts, ndead;
+    size_t i, nouts, ndead, staged, filtered, ndeadrows;
     char err[256];
 
-    cr_assert_eq(bwm_engine_apply(h->h_engine, err, sizeof(err)), BWM_OK, "%s", err);
+    cr_assert_eq(bwm_engine_apply(h->h_engine, last, err, sizeof(err)), BWM_OK, "%s", err);
     outs = bwm_engine_outputs(h->h_engine, &nouts);
     data = bwm_engine_output_data(h->h_engine);
-    free(h->h_outs);
-    h->h_outs = calloc(nouts + 1, sizeof(*h->h_outs));
-    h->h_nouts = nouts;
+    h->h_outs = realloc(h->h_outs, (h->h_nouts + nouts + 1) * sizeof(*h->h_outs));
     for (i = 0; i < nouts; i++) {
-        harness_decode(h, &outs[i], data, &h->h_outs[i]);
+        size_t row = outs[i].o_row + (h->h_plan->p_stateless ? h->h_row_base : 0);
+
+        harness_decode(h, &outs[i], data, &h->h_outs[h->h_nouts++]);
         harness_mix(&h->h_digest, &outs[i].o_kind, sizeof(outs[i].o_kind));
         harness_mix(&h->h_digest, data + outs[i].o_key_off, outs[i].o_key_len);
         harness_mix(&h->h_digest, data + outs[i].o_val_off, outs[i].o_val_len);
-        harness_mix(&h->h_digest, &outs[i].o_row, sizeof(outs[i].o_row));
+        harness_mix(&h->h_digest, &row, sizeof(row));
     }
     dead = bwm_engine_dead(h->h_engine, &ndead);
-    h->h_ndead = ndead < 64 ? ndead : 64;
-    h->h_ndead_all = ndead;
-    h->h_nlate_all = 0;
     for (i = 0; i < ndead; i++) {
+        size_t row = dead[i].d_row + h->h_row_base;
+        uint64_t one = 14695981039346656037ULL;
+
         h->h_nlate_all += strcmp(dead[i].d_reason, "late") == 0;
-        harness_mix(&h->h_digest, &dead[i].d_row, sizeof(dead[i].d_row));
-        harness_mix(&h->h_digest, dead[i].d_reason, strlen(dead[i].d_reason));
-        harness_mix(&h->h_digest, dead[i].d_error, strlen(dead[i].d_error));
+        harness_mix(&one, &row, sizeof(row));
+        harness_mix(&one, dead[i].d_reason, strlen(dead[i].d_reason));
+        harness_mix(&one, dead[i].d_error, strlen(dead[i].d_error));
+        h->h_dead_sum += one;
+        if (h->h_ndead < 64) {
+            snprintf(h->h_dead[h->h_ndead], sizeof(h->h_dead[0]), "%s", dead[i].d_reason);
+            h->h_dead_rows[h->h_ndead++] = row;
+        }
     }
-    for (i = 0; i < h->h_ndead; i++) {
-        snprintf(h->h_dead[i], sizeof(h->h_dead[i]), "%s", dead[i].d_reason);
-        h->h_dead_rows[i] = dead[i].d_row;
+    h->h_ndead_all += ndead;
+    if (last) {
+        harness_mix(&h->h_digest, &h->h_dead_sum, sizeof(h->h_dead_sum));
+        return;
     }
+    bwm_engine_counts(h->h_engine, &staged, &filtered, &ndeadrows);
+    h->h_row_base += staged;
+    bwm_engine_next_round(h->h_engine);
+}
+
+/* Applies the batch in one round and keeps its outputs and dead letters, decoded and digested. */
+static inline void harness_apply(harness_t *h)
+{
+    harness_batch_start(h);
+    harness_round(h, 1);
 }
 
 /* Copies and digests one store change. */
@@ -384,12 +420,23 @@ static inline void harness_evict(harness_t *h)
     }
 }
 
-/* Runs one batch of n records with consecutive offsets, commits it and evicts. */
+/*
+ * Runs one batch of n records with consecutive offsets (in rounds of
+ * h_round records when set), commits it and evicts.
+ */
 static inline void harness_batch(harness_t *h, const rec_t *recs, size_t n)
 {
-    harness_stage(h, recs, n);
-    harness_load(h);
-    harness_apply(h);
+    size_t done = 0, step = h->h_round ? h->h_round : n;
+
+    harness_batch_start(h);
+    do {
+        size_t k = n - done < step ? n - done : step;
+
+        harness_stage(h, recs + done, k);
+        harness_load(h);
+        done += k;
+        harness_round(h, done == n);
+    } while (done < n);
     harness_commit(h);
     harness_evict(h);
 }
