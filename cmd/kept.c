@@ -58,7 +58,8 @@ bwm_err_t bwm_kept_add(bwm_kept_t *k, const rd_kafka_message_t *m)
         k->k_bytes.b_len = len;
         return BWM_ERR_NOMEM;
     }
-    if (rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR && h) {
+    if (rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR && h &&
+        rd_kafka_header_cnt(h) > 0) {
         r->kr_headers = rd_kafka_headers_copy(h);
     }
     k->k_n++;

@@ -28,6 +28,7 @@
 #include "connectors/log.h"
 #include "connectors/redis/redis.h"
 #include "connectors/store.h"
+#include "core/buf.h"
 
 /*
  * KEYS[1] fence, KEYS[2] close index, KEYS[3..] states (or retained windows).
@@ -93,27 +94,17 @@ static const char COMMIT_LUA[] =
 typedef struct redis_store {
     bwm_redis_t *rs_redis;
     char rs_sha[41];
-    /* Reused argument vectors. */
-    char **rs_argv;
-    size_t *rs_lens;
-    size_t rs_cap;
+    bwm_buf_t rs_cmd; /* the command being built, reused */
 } redis_store_t;
 
 static void store_close(void *ctx)
 {
     redis_store_t *s = ctx;
-    size_t i;
 
     if (!s) {
         return;
     }
-    if (s->rs_argv) {
-        for (i = 0; i < s->rs_cap; i++) {
-            free(s->rs_argv[i]);
-        }
-    }
-    free(s->rs_argv);
-    free(s->rs_lens);
+    bwm_buf_free(&s->rs_cmd);
     bwm_redis_destroy(s->rs_redis);
     free(s);
 }
@@ -135,69 +126,89 @@ static bwm_err_t store_open(const bwm_conf_t *conf, void **ctx, char *errstr, si
     return BWM_OK;
 }
 
-/* Makes room for n argument slots (each a separately allocated string). */
-static bwm_err_t argv_reserve(redis_store_t *s, size_t n)
-{
-    char **argv;
-    size_t *lens, cap;
+/*
+ * Commands are written straight in Redis's wire format (RESP) into rs_cmd
+ * and queued with redisAppendFormattedCommand(): a commit of 100,000 states
+ * is then one buffer of copies, with no allocation or formatting per key.
+ */
 
-    if (n <= s->rs_cap) {
-        return BWM_OK;
+/* Starts a command of argc arguments. */
+static void cmd_start(redis_store_t *s, size_t argc)
+{
+    bwm_buf_reset(&s->rs_cmd);
+    bwm_buf_put_u8(&s->rs_cmd, '*');
+    bwm_buf_put_dec(&s->rs_cmd, (int64_t)argc);
+    bwm_buf_put(&s->rs_cmd, "\r\n", 2);
+}
+
+/* Appends an argument made of the n1 bytes at p1 and the n2 at p2. */
+static void cmd_arg2(redis_store_t *s, const void *p1, size_t n1, const void *p2, size_t n2)
+{
+    bwm_buf_put_u8(&s->rs_cmd, '$');
+    bwm_buf_put_dec(&s->rs_cmd, (int64_t)(n1 + n2));
+    bwm_buf_put(&s->rs_cmd, "\r\n", 2);
+    bwm_buf_put(&s->rs_cmd, p1, n1);
+    bwm_buf_put(&s->rs_cmd, p2, n2);
+    bwm_buf_put(&s->rs_cmd, "\r\n", 2);
+}
+
+static void cmd_arg(redis_store_t *s, const void *p, size_t n)
+{
+    cmd_arg2(s, p, n, NULL, 0);
+}
+
+static void cmd_str(redis_store_t *s, const char *str)
+{
+    cmd_arg2(s, str, strlen(str), NULL, 0);
+}
+
+/* Size of a key prefix buffer; a namespace that does not fit fails the command. */
+#define TAG_SIZE 512
+
+/*
+ * Writes the key prefix "{bwm:<ns>:<part>}<suffix>" into tag and returns its
+ * length; when it does not fit, the command being built fails.
+ */
+static size_t key_tag(redis_store_t *s, char tag[TAG_SIZE], const char *ns, int32_t part,
+                      const char *suffix)
+{
+    int n = snprintf(tag, TAG_SIZE, "{bwm:%s:%d}%s", ns, (int)part, suffix);
+
+    if (n < 0 || n >= TAG_SIZE) {
+        s->rs_cmd.b_failed = 1;
+        tag[0] = '\0';
+        return 0;
     }
-    cap = s->rs_cap ? s->rs_cap : 64;
-    while (cap < n) {
-        cap *= 2;
+    return (size_t)n;
+}
+
+/* Queues the command built; a reply follows with redisGetReply(). */
+static bwm_err_t cmd_append(redis_store_t *s, redisContext *c, const char *what, char *errstr,
+                            size_t errstr_size)
+{
+    if (s->rs_cmd.b_failed) {
+        return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
-    argv = realloc(s->rs_argv, cap * sizeof(*argv));
-    if (!argv) {
-        return BWM_ERR_NOMEM;
+    if (redisAppendFormattedCommand(c, (const char *)s->rs_cmd.b_data, s->rs_cmd.b_len) !=
+        REDIS_OK) {
+        return bwm_redis_lost(s->rs_redis, what, errstr, errstr_size);
     }
-    s->rs_argv = argv;
-    memset(argv + s->rs_cap, 0, (cap - s->rs_cap) * sizeof(*argv));
-    lens = realloc(s->rs_lens, cap * sizeof(*lens));
-    if (!lens) {
-        return BWM_ERR_NOMEM;
-    }
-    s->rs_lens = lens;
-    s->rs_cap = cap;
     return BWM_OK;
 }
 
-/* Sets argument i to a copy of the n bytes at p. */
-static bwm_err_t argv_set(redis_store_t *s, size_t i, const void *p, size_t n)
+/* Sends the command built and waits for its reply (*rep, freed by the caller). */
+static bwm_err_t cmd_call(redis_store_t *s, redisContext *c, const char *what, redisReply **rep,
+                          char *errstr, size_t errstr_size)
 {
-    char *a = realloc(s->rs_argv[i], n ? n : 1);
+    bwm_err_t err = cmd_append(s, c, what, errstr, errstr_size);
 
-    if (!a) {
-        return BWM_ERR_NOMEM;
+    *rep = NULL;
+    if (err) {
+        return err;
     }
-    memcpy(a, p, n);
-    s->rs_argv[i] = a;
-    s->rs_lens[i] = n;
-    return BWM_OK;
-}
-
-/* Sets argument i to the Redis key "{bwm:<ns>:<part>}<suffix><key>". */
-static bwm_err_t argv_key(redis_store_t *s, size_t i, const char *ns, int32_t part,
-                          const char *suffix, const char *key, size_t keylen)
-{
-    char tag[512];
-    int n = snprintf(tag, sizeof(tag), "{bwm:%s:%d}%s", ns, (int)part, suffix);
-    char *a;
-
-    if (n < 0 || (size_t)n >= sizeof(tag)) {
-        return BWM_ERR_LIMIT;
+    if (redisGetReply(c, (void **)rep) != REDIS_OK || !*rep) {
+        return bwm_redis_lost(s->rs_redis, what, errstr, errstr_size);
     }
-    a = realloc(s->rs_argv[i], (size_t)n + keylen + 1);
-    if (!a) {
-        return BWM_ERR_NOMEM;
-    }
-    memcpy(a, tag, (size_t)n);
-    if (keylen) {
-        memcpy(a + n, key, keylen);
-    }
-    s->rs_argv[i] = a;
-    s->rs_lens[i] = (size_t)n + keylen;
     return BWM_OK;
 }
 
@@ -207,18 +218,18 @@ static bwm_err_t store_fence_get(void *ctx, const char *ns, int32_t part, bwm_fe
     redis_store_t *s = ctx;
     redisContext *c = bwm_redis_ctx(s->rs_redis, errstr, errstr_size);
     redisReply *rep;
-    bwm_err_t err = BWM_OK;
+    char tag[TAG_SIZE];
+    bwm_err_t err;
 
     if (!c) {
         return BWM_ERR_IO;
     }
-    if (argv_reserve(s, 2) || argv_set(s, 0, "GET", 3) ||
-        argv_key(s, 1, ns, part, ":fence", NULL, 0)) {
-        return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
-    }
-    rep = redisCommandArgv(c, 2, (const char **)s->rs_argv, s->rs_lens);
-    if (!rep) {
-        return bwm_redis_lost(s->rs_redis, "GET fence", errstr, errstr_size);
+    cmd_start(s, 2);
+    cmd_str(s, "GET");
+    cmd_arg(s, tag, key_tag(s, tag, ns, part, ":fence"));
+    err = cmd_call(s, c, "GET fence", &rep, errstr, errstr_size);
+    if (err) {
+        return err;
     }
     if (rep->type == REDIS_REPLY_NIL) {
         out->f_offset = -1;
@@ -241,7 +252,8 @@ static bwm_err_t store_get_many(void *ctx, const char *ns, int32_t part, const b
 {
     redis_store_t *s = ctx;
     redisContext *c = bwm_redis_ctx(s->rs_redis, errstr, errstr_size);
-    size_t done, i, nchunks = 0;
+    char tag[TAG_SIZE];
+    size_t tlen, done, i, nchunks = 0;
     bwm_err_t err = BWM_OK;
 
     if (!c) {
@@ -250,17 +262,15 @@ static bwm_err_t store_get_many(void *ctx, const char *ns, int32_t part, const b
     for (done = 0; done < n; done += MGET_CHUNK) {
         size_t m = n - done < MGET_CHUNK ? n - done : MGET_CHUNK;
 
-        if (argv_reserve(s, m + 1) || argv_set(s, 0, "MGET", 4)) {
-            return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
-        }
+        cmd_start(s, m + 1);
+        cmd_str(s, "MGET");
+        tlen = key_tag(s, tag, ns, part, ":s:");
         for (i = 0; i < m; i++) {
-            if (argv_key(s, i + 1, ns, part, ":s:", keys[done + i].kr_key, keys[done + i].kr_len)) {
-                return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
-            }
+            cmd_arg2(s, tag, tlen, keys[done + i].kr_key, keys[done + i].kr_len);
         }
-        if (redisAppendCommandArgv(c, (int)(m + 1), (const char **)s->rs_argv, s->rs_lens) !=
-            REDIS_OK) {
-            return bwm_redis_lost(s->rs_redis, "MGET", errstr, errstr_size);
+        err = cmd_append(s, c, "MGET", errstr, errstr_size);
+        if (err) {
+            return err;
         }
         nchunks++;
     }
@@ -314,20 +324,22 @@ static bwm_err_t store_index_get(void *ctx, const char *ns, int32_t part, bwm_st
     redis_store_t *s = ctx;
     redisContext *c = bwm_redis_ctx(s->rs_redis, errstr, errstr_size);
     redisReply *rep;
+    char tag[TAG_SIZE];
     size_t i;
-    bwm_err_t err = BWM_OK;
+    bwm_err_t err;
 
     if (!c) {
         return BWM_ERR_IO;
     }
-    if (argv_reserve(s, 5) || argv_set(s, 0, "ZRANGE", 6) ||
-        argv_key(s, 1, ns, part, ":close", NULL, 0) || argv_set(s, 2, "0", 1) ||
-        argv_set(s, 3, "-1", 2) || argv_set(s, 4, "WITHSCORES", 10)) {
-        return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
-    }
-    rep = redisCommandArgv(c, 5, (const char **)s->rs_argv, s->rs_lens);
-    if (!rep) {
-        return bwm_redis_lost(s->rs_redis, "ZRANGE", errstr, errstr_size);
+    cmd_start(s, 5);
+    cmd_str(s, "ZRANGE");
+    cmd_arg(s, tag, key_tag(s, tag, ns, part, ":close"));
+    cmd_str(s, "0");
+    cmd_str(s, "-1");
+    cmd_str(s, "WITHSCORES");
+    err = cmd_call(s, c, "ZRANGE", &rep, errstr, errstr_size);
+    if (err) {
+        return err;
     }
     if (rep->type != REDIS_REPLY_ARRAY || rep->elements % 2) {
         err = bwm_err_set(BWM_ERR_TRANSPORT, errstr, errstr_size, "Redis ZRANGE: %s",
@@ -349,14 +361,57 @@ static bwm_err_t store_index_get(void *ctx, const char *ns, int32_t part, bwm_st
     return err;
 }
 
+/* Builds the commit's EVALSHA (see COMMIT_LUA). */
+static void commit_cmd(redis_store_t *s, const char *ns, int32_t part, const char *fexp,
+                       const char *fnext, const bwm_change_t *changes, size_t n)
+{
+    char tag[TAG_SIZE], ctag[TAG_SIZE], num[32];
+    size_t tlen, clen, i;
+    int len;
+
+    cmd_start(s, 3 + 2 + n + 3 + 3 * n);
+    tlen = key_tag(s, tag, ns, part, ":s:");
+    clen = key_tag(s, ctag, ns, part, ":c:");
+    cmd_str(s, "EVALSHA");
+    cmd_arg(s, s->rs_sha, 40);
+    len = snprintf(num, sizeof(num), "%zu", n + 2);
+    cmd_arg(s, num, (size_t)len);
+    /* the fence and close keys: the state prefix's "s:" becomes "fence" and "close" */
+    cmd_arg2(s, tag, tlen >= 2 ? tlen - 2 : 0, "fence", 5);
+    cmd_arg2(s, tag, tlen >= 2 ? tlen - 2 : 0, "close", 5);
+    for (i = 0; i < n; i++) {
+        if (changes[i].ch_retain) {
+            cmd_arg2(s, ctag, clen, changes[i].ch_key, changes[i].ch_keylen);
+        } else {
+            cmd_arg2(s, tag, tlen, changes[i].ch_key, changes[i].ch_keylen);
+        }
+    }
+    cmd_str(s, fexp);
+    cmd_str(s, fnext);
+    len = snprintf(num, sizeof(num), "%zu", tlen);
+    cmd_arg(s, num, (size_t)len);
+    for (i = 0; i < n; i++) {
+        const bwm_change_t *ch = &changes[i];
+
+        cmd_str(s, ch->ch_retain ? "R" : ch->ch_val ? "S" : "D");
+        cmd_arg(s, ch->ch_val ? ch->ch_val : "", ch->ch_val ? ch->ch_vallen : 0);
+        if (ch->ch_retain || ch->ch_index > 0) {
+            len = snprintf(num, sizeof(num), "%" PRId64,
+                           ch->ch_retain ? ch->ch_ttl_ms : ch->ch_close);
+            cmd_arg(s, num, (size_t)len);
+        } else {
+            cmd_str(s, ch->ch_index < 0 ? "-" : "");
+        }
+    }
+}
+
 static bwm_err_t store_commit(void *ctx, const char *ns, int32_t part, const bwm_fence_t *expect,
                               const bwm_fence_t *next, const bwm_change_t *changes, size_t n,
                               char *errstr, size_t errstr_size)
 {
     redis_store_t *s = ctx;
     redisContext *c = bwm_redis_ctx(s->rs_redis, errstr, errstr_size);
-    size_t argc = 3 + 2 + n + 3 + 3 * n, i, plen;
-    char numkeys[24], fexp[64], fnext[64], num[32], prefix[512];
+    char fexp[64], fnext[64];
     int attempt;
     bwm_err_t err = BWM_OK;
 
@@ -368,43 +423,13 @@ static bwm_err_t store_commit(void *ctx, const char *ns, int32_t part, const bwm
     }
     bwm_fence_format(expect, fexp, sizeof(fexp));
     bwm_fence_format(next, fnext, sizeof(fnext));
-    snprintf(numkeys, sizeof(numkeys), "%zu", n + 2);
-    plen = (size_t)snprintf(prefix, sizeof(prefix), "{bwm:%s:%d}:s:", ns, (int)part);
-    snprintf(num, sizeof(num), "%zu", plen);
-    /* EVALSHA sha numkeys fence close state... expected next plen (op value index)... */
-    if (argv_reserve(s, argc) || argv_set(s, 0, "EVALSHA", 7) || argv_set(s, 1, s->rs_sha, 40) ||
-        argv_set(s, 2, numkeys, strlen(numkeys)) || argv_key(s, 3, ns, part, ":fence", NULL, 0) ||
-        argv_key(s, 4, ns, part, ":close", NULL, 0) || argv_set(s, 5 + n, fexp, strlen(fexp)) ||
-        argv_set(s, 6 + n, fnext, strlen(fnext)) || argv_set(s, 7 + n, num, strlen(num))) {
-        return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
-    }
-    for (i = 0; i < n; i++) {
-        const bwm_change_t *ch = &changes[i];
-        size_t a = 8 + n + 3 * i;
-        const char *op = ch->ch_retain ? "R" : ch->ch_val ? "S" : "D";
-        int bad;
-
-        if (ch->ch_retain) {
-            snprintf(num, sizeof(num), "%" PRId64, ch->ch_ttl_ms);
-        } else if (ch->ch_index > 0) {
-            snprintf(num, sizeof(num), "%" PRId64, ch->ch_close);
-        } else {
-            snprintf(num, sizeof(num), "%s", ch->ch_index < 0 ? "-" : "");
-        }
-        bad = argv_key(s, 5 + i, ns, part, ch->ch_retain ? ":c:" : ":s:", ch->ch_key,
-                       ch->ch_keylen) ||
-              argv_set(s, a, op, 1) ||
-              argv_set(s, a + 1, ch->ch_val ? ch->ch_val : "", ch->ch_val ? ch->ch_vallen : 0) ||
-              argv_set(s, a + 2, num, strlen(num));
-        if (bad) {
-            return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
-        }
-    }
     for (attempt = 0; attempt < 2; attempt++) {
-        redisReply *rep = redisCommandArgv(c, (int)argc, (const char **)s->rs_argv, s->rs_lens);
+        redisReply *rep;
 
-        if (!rep) {
-            return bwm_redis_lost(s->rs_redis, "commit", errstr, errstr_size);
+        commit_cmd(s, ns, part, fexp, fnext, changes, n);
+        err = cmd_call(s, c, "commit", &rep, errstr, errstr_size);
+        if (err) {
+            return err;
         }
         if (rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) == 0 &&
             attempt == 0) {
@@ -414,7 +439,6 @@ static bwm_err_t store_commit(void *ctx, const char *ns, int32_t part, const bwm
             if (err) {
                 return err;
             }
-            argv_set(s, 1, s->rs_sha, 40);
             continue;
         }
         if (rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "FENCED", 6) == 0) {
@@ -448,17 +472,25 @@ static void glob_escape(char *out, size_t size, size_t *len, const char *s)
 static bwm_err_t scan_page(redis_store_t *s, redisContext *c, const char *pattern, char cursor[32],
                            redisReply **keys, char *errstr, size_t errstr_size)
 {
-    const char *argv[] = {"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"};
-    redisReply *rep = redisCommandArgv(c, 6, argv, NULL);
+    redisReply *rep;
+    bwm_err_t err;
 
     *keys = NULL;
-    if (!rep) {
-        return bwm_redis_lost(s->rs_redis, "SCAN", errstr, errstr_size);
+    cmd_start(s, 6);
+    cmd_str(s, "SCAN");
+    cmd_str(s, cursor);
+    cmd_str(s, "MATCH");
+    cmd_str(s, pattern);
+    cmd_str(s, "COUNT");
+    cmd_str(s, "1000");
+    err = cmd_call(s, c, "SCAN", &rep, errstr, errstr_size);
+    if (err) {
+        return err;
     }
     if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
         rep->element[0]->type != REDIS_REPLY_STRING || rep->element[1]->type != REDIS_REPLY_ARRAY) {
-        bwm_err_t err = bwm_err_set(BWM_ERR_TRANSPORT, errstr, errstr_size, "Redis SCAN: %s",
-                                    rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
+        err = bwm_err_set(BWM_ERR_TRANSPORT, errstr, errstr_size, "Redis SCAN: %s",
+                          rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
         freeReplyObject(rep);
         return err;
     }
@@ -497,20 +529,15 @@ static bwm_err_t store_scan(void *ctx, const char *ns, int32_t part, bwm_store_k
             freeReplyObject(page);
             continue;
         }
-        if (argv_reserve(s, keys->elements + 1) || argv_set(s, 0, "MGET", 4)) {
-            freeReplyObject(page);
-            return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
-        }
+        cmd_start(s, keys->elements + 1);
+        cmd_str(s, "MGET");
         for (i = 0; i < keys->elements; i++) {
-            if (argv_set(s, i + 1, keys->element[i]->str, keys->element[i]->len)) {
-                freeReplyObject(page);
-                return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
-            }
+            cmd_arg(s, keys->element[i]->str, keys->element[i]->len);
         }
-        vals = redisCommandArgv(c, (int)keys->elements + 1, (const char **)s->rs_argv, s->rs_lens);
-        if (!vals) {
+        err = cmd_call(s, c, "MGET", &vals, errstr, errstr_size);
+        if (err) {
             freeReplyObject(page);
-            return bwm_redis_lost(s->rs_redis, "MGET", errstr, errstr_size);
+            return err;
         }
         for (i = 0; !err && vals->type == REDIS_REPLY_ARRAY && i < vals->elements; i++) {
             redisReply *k = keys->element[i], *v = vals->element[i];
@@ -643,25 +670,23 @@ static bwm_err_t store_drop(void *ctx, const char *ns, uint64_t *deleted, char *
             return err;
         }
         keys = page->element[1];
-        if (argv_reserve(s, keys->elements + 1)) {
-            freeReplyObject(page);
-            return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
+        for (i = 0, n = 0; i < keys->elements; i++) {
+            n += keys->element[i]->type == REDIS_REPLY_STRING &&
+                 key_of(keys->element[i]->str, keys->element[i]->len, ns);
         }
-        for (i = 0, n = 1; i < keys->elements; i++) {
-            redisReply *k = keys->element[i];
+        while (!err && n > 0) {
+            cmd_start(s, n + 1);
+            cmd_str(s, verb);
+            for (i = 0; i < keys->elements; i++) {
+                redisReply *k = keys->element[i];
 
-            if (k->type == REDIS_REPLY_STRING && key_of(k->str, k->len, ns) &&
-                argv_set(s, n++, k->str, k->len)) {
-                freeReplyObject(page);
-                return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
+                if (k->type == REDIS_REPLY_STRING && key_of(k->str, k->len, ns)) {
+                    cmd_arg(s, k->str, k->len);
+                }
             }
-        }
-        freeReplyObject(page);
-        while (n > 1) {
-            argv_set(s, 0, verb, strlen(verb));
-            rep = redisCommandArgv(c, (int)n, (const char **)s->rs_argv, s->rs_lens);
-            if (!rep) {
-                return bwm_redis_lost(s->rs_redis, verb, errstr, errstr_size);
+            err = cmd_call(s, c, verb, &rep, errstr, errstr_size);
+            if (err) {
+                break;
             }
             if (rep->type == REDIS_REPLY_INTEGER) {
                 *deleted += (uint64_t)rep->integer;
@@ -676,6 +701,7 @@ static bwm_err_t store_drop(void *ctx, const char *ns, uint64_t *deleted, char *
             }
             freeReplyObject(rep);
         }
+        freeReplyObject(page);
     } while (!err && strcmp(cursor, "0") != 0);
     return err;
 }
