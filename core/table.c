@@ -22,15 +22,26 @@
  * engine encodes them for the store (bwm_table_account(), while they are in
  * cache), and kept in w_heap so that exactly what was added is taken off
  * again.
+ *
+ * Memory reads: a slot holds its entry's hash beside the pointer, so a
+ * lookup reads only the entry it finds; an entry remembers the window it
+ * gave last (e_hot), so the next record of the same window reads no window
+ * array. With many keys each of those reads is a cache miss.
  */
 #include "table.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+/* A slot of the hash table: empty when s_entry is NULL. */
+typedef struct slot {
+    uint64_t s_hash;
+    bwm_entry_t *s_entry;
+} slot_t;
+
 struct bwm_table {
     const bwm_plan_t *t_plan;
-    bwm_entry_t **t_slots;
+    slot_t *t_slots;
     size_t t_cap; /* power of two */
     size_t t_count;
     bwm_entry_t **t_touched;
@@ -218,6 +229,7 @@ static void entry_clear(bwm_table_t *t, bwm_entry_t *e)
         bwm_table_window_free(t, e->e_wins[i]);
     }
     e->e_nwins = 0;
+    e->e_hot = NULL;
     lru_relist(t, e);
 }
 
@@ -269,7 +281,7 @@ void bwm_table_destroy(bwm_table_t *t)
         return;
     }
     for (i = 0; t->t_slots && i < t->t_cap; i++) {
-        entry_free(t, t->t_slots[i]);
+        entry_free(t, t->t_slots[i].s_entry);
     }
     free(t->t_slots);
     free(t->t_touched);
@@ -287,9 +299,10 @@ static size_t probe(const bwm_table_t *t, uint64_t h, const char *key, size_t ke
     size_t mask = t->t_cap - 1, i = (size_t)h & mask;
 
     for (;;) {
-        const bwm_entry_t *e = t->t_slots[i];
+        const slot_t *sl = &t->t_slots[i];
 
-        if (!e || (e->e_hash == h && e->e_keylen == keylen && memcmp(e->e_key, key, keylen) == 0)) {
+        if (!sl->s_entry || (sl->s_hash == h && sl->s_entry->e_keylen == keylen &&
+                             memcmp(sl->s_entry->e_key, key, keylen) == 0)) {
             return i;
         }
         i = (i + 1) & mask;
@@ -298,27 +311,26 @@ static size_t probe(const bwm_table_t *t, uint64_t h, const char *key, size_t ke
 
 bwm_entry_t *bwm_table_get(bwm_table_t *t, const char *key, size_t keylen)
 {
-    return t->t_slots[probe(t, hash_bytes(key, keylen), key, keylen)];
+    return t->t_slots[probe(t, hash_bytes(key, keylen), key, keylen)].s_entry;
 }
 
 static bwm_err_t grow(bwm_table_t *t)
 {
     size_t cap = t->t_cap * 2, i, mask = cap - 1;
-    bwm_entry_t **slots = calloc(cap, sizeof(*slots));
+    slot_t *slots = calloc(cap, sizeof(*slots));
 
     if (!slots) {
         return BWM_ERR_NOMEM;
     }
     for (i = 0; i < t->t_cap; i++) {
-        bwm_entry_t *e = t->t_slots[i];
         size_t j;
 
-        if (!e) {
+        if (!t->t_slots[i].s_entry) {
             continue;
         }
-        for (j = (size_t)e->e_hash & mask; slots[j]; j = (j + 1) & mask) {
+        for (j = (size_t)t->t_slots[i].s_hash & mask; slots[j].s_entry; j = (j + 1) & mask) {
         }
-        slots[j] = e;
+        slots[j] = t->t_slots[i];
     }
     free(t->t_slots);
     t->t_slots = slots;
@@ -339,7 +351,7 @@ bwm_err_t bwm_table_put(bwm_table_t *t, const char *key, size_t keylen, bwm_entr
         return BWM_ERR_NOMEM;
     }
     i = probe(t, h, key, keylen);
-    if (t->t_slots[i]) {
+    if (t->t_slots[i].s_entry) {
         return BWM_ERR_INVALID;
     }
     e = calloc(1, sizeof(*e) + keylen + 1);
@@ -354,7 +366,8 @@ bwm_err_t bwm_table_put(bwm_table_t *t, const char *key, size_t keylen, bwm_entr
     e->e_close = INT64_MAX;
     e->e_batch = t->t_batch;
     lru_append(t, e);
-    t->t_slots[i] = e;
+    t->t_slots[i].s_hash = h;
+    t->t_slots[i].s_entry = e;
     t->t_count++;
     t->t_bytes += entry_bytes(e);
     *out = e;
@@ -366,13 +379,13 @@ void bwm_table_del(bwm_table_t *t, bwm_entry_t *e)
     size_t mask = t->t_cap - 1, i = probe(t, e->e_hash, e->e_key, e->e_keylen), j;
 
     /* Backward shift: move up each later entry of the run that may sit in the hole. */
-    t->t_slots[i] = NULL;
-    for (j = (i + 1) & mask; t->t_slots[j]; j = (j + 1) & mask) {
-        size_t home = (size_t)t->t_slots[j]->e_hash & mask;
+    t->t_slots[i].s_entry = NULL;
+    for (j = (i + 1) & mask; t->t_slots[j].s_entry; j = (j + 1) & mask) {
+        size_t home = (size_t)t->t_slots[j].s_hash & mask;
 
         if (((j - home) & mask) >= ((j - i) & mask)) {
             t->t_slots[i] = t->t_slots[j];
-            t->t_slots[j] = NULL;
+            t->t_slots[j].s_entry = NULL;
             i = j;
         }
     }
@@ -428,11 +441,15 @@ bwm_err_t bwm_table_window_attach(bwm_table_t *t, bwm_entry_t *e, bwm_win_t *w)
 
 bwm_win_t *bwm_table_window(bwm_table_t *t, bwm_entry_t *e, int64_t start, int create)
 {
-    uint32_t pos = window_pos(e, start);
+    uint32_t pos;
     bwm_win_t *w;
 
+    if (e->e_hot && e->e_hot->w_start == start) {
+        return e->e_hot;
+    }
+    pos = window_pos(e, start);
     if (pos < e->e_nwins && e->e_wins[pos]->w_start == start) {
-        return e->e_wins[pos];
+        return e->e_hot = e->e_wins[pos];
     }
     if (!create) {
         return NULL;
@@ -442,13 +459,16 @@ bwm_win_t *bwm_table_window(bwm_table_t *t, bwm_entry_t *e, int64_t start, int c
         bwm_table_window_free(t, w);
         return NULL;
     }
-    return w;
+    return e->e_hot = w;
 }
 
 void bwm_table_window_drop(bwm_table_t *t, bwm_entry_t *e, bwm_win_t *w)
 {
     uint32_t pos = window_pos(e, w->w_start);
 
+    if (e->e_hot == w) {
+        e->e_hot = NULL;
+    }
     if (pos < e->e_nwins && e->e_wins[pos] == w) {
         memmove(&e->e_wins[pos], &e->e_wins[pos + 1], (e->e_nwins - pos - 1) * sizeof(*e->e_wins));
         e->e_nwins--;

@@ -42,6 +42,7 @@ typedef struct bwm_entry {
     uint8_t e_empty;    /* on the recency list of entries without windows */
     int64_t e_close;    /* the engine's: earliest close of its windows; INT64_MAX: not queued */
     bwm_win_t **e_wins; /* open windows, by start */
+    bwm_win_t *e_hot;   /* the window bwm_table_window() gave last; NULL: none */
     uint32_t e_nwins;
     uint32_t e_cap;
     uint32_t e_batch;          /* the batch that used it last (see bwm_table_use()) */
