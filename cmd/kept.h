@@ -1,15 +1,16 @@
 /*
- * kept.h: copies of the records staged in a partition's open batch, kept
- * after their Kafka messages are released. Applying the batch may still need
- * a staged record's bytes: for its dead letter (a late record, an error while
- * evaluating, a key over its limit) and, in a stateless job, for the Kafka
- * key of its result. A copy holds the key, the value, the headers (only when
- * the record has some) and the offset: about the record's size plus 56
- * bytes, where a held message keeps librdkafka's fetch buffers alive too.
+ * kept.h: copies of the records a partition has staged and not yet applied
+ * (its batch, or the batch's current round), kept after their Kafka messages
+ * are released. Applying them may still need a staged record's bytes: for
+ * its dead letter (a late record, an error while evaluating, a key over its
+ * limit) and, in a stateless job, for the Kafka key of its result. A copy
+ * holds the key, the value, the headers (only when the record has some) and
+ * the offset: about the record's size plus 48 bytes, where a held message
+ * keeps librdkafka's fetch buffers alive too.
  *
  * Copy i is the engine's staged row i: add one copy per staged row, in
- * order, and reset when the engine's rows are (the batch is committed, or
- * the partition starts again).
+ * order, and reset when the engine's rows are (a round is applied, the batch
+ * is committed, or the partition starts again).
  */
 #ifndef BWM_KEPT_H
 #define BWM_KEPT_H

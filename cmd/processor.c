@@ -4,8 +4,8 @@
  * A batch gathers records of the assigned partitions until commit.max.records
  * or commit.interval.ms. Each record is decoded and staged in its partition's
  * engine (core/engine.h) as it is taken from the consumer, and its message
- * released at once: the batch keeps only a copy of its bytes (cmd/kept.h), so
- * librdkafka's fetch buffers do not grow with the batch. When the batch is
+ * released at once: only a copy of its bytes is kept until it is applied
+ * (cmd/kept.h), so librdkafka's fetch buffers do not grow with the batch. When the batch is
  * due, the states each partition needs are read from the store in one round
  * trip, and the engine applies the staged records. Its results and the
  * dead-letter records are produced; then the producer is flushed (all must be

@@ -349,11 +349,12 @@ def versions():
     }
 
 
-def bwm_kafka_settings():
-    """The kafka.* keys of the bench jobs' configuration (the same in every job)."""
+def bwm_job_settings(prefix):
+    """The keys of the bench jobs' configuration (the same in every job) that start with
+    prefix, as (key, value) rows."""
     rows = []
     for line in (BENCH / "jobs" / "s2.conf").read_text().splitlines():
-        mm = re.match(r"\s*(kafka\.\S+)\s*=\s*(\S+)", line)
+        mm = re.match(r"\s*(" + re.escape(prefix) + r"\S+)\s*=\s*(\S+)", line)
         if mm:
             rows.append((mm.group(1), mm.group(2)))
     return rows
@@ -566,7 +567,7 @@ def write_results(res, started, finished):
              "unchanged, to the consumer and the producer alike; a key meant for the other one is "
              "ignored by it with a notice):")
     L.append("")
-    L.append(md_table(["key", "value"], bwm_kafka_settings()))
+    L.append(md_table(["key", "value"], bwm_job_settings("kafka.")))
     L.append("")
     L.append("bwm's own defaults beneath them (connectors/kafka): consumer `enable.auto.commit="
              "false`, `enable.auto.offset.store=false`, `auto.offset.reset=earliest`, "
@@ -574,8 +575,10 @@ def write_results(res, started, finished):
              "producer `enable.idempotence=true`, `acks=all`, `partitioner=murmur2_random`, "
              "`linger.ms=5` (overridden above), `compression.type=lz4`. Everything else is "
              "librdkafka's default (librdkafka 2.0: `batch.num.messages=10000`, "
-             "`batch.size=1000000`, `queued.min.messages=100000`, `fetch.min.bytes=1`). Batches "
-             "of the job: `commit.max.records=100000`, `commit.interval.ms=1000`.")
+             "`batch.size=1000000`, `fetch.min.bytes=1`). bwm wakes the fetchers when the queue "
+             "has drained (`source.fetch.wake.ms`, default 10), so the small queue costs no "
+             "throughput. Batches of the job: "
+             + ", ".join(f"`{k}={v}`" for k, v in bwm_job_settings("commit.")) + ".")
     L.append("")
     prof = res.get("profile")
     if prof:
