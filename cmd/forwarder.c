@@ -412,7 +412,6 @@ typedef struct why {
 static void dead(bwm_forwarder_t *f, fpart_t *p, const rd_kafka_message_t *m, const why_t *w)
 {
     const bwm_coreview_conf_t *cv = &f->f_conf->f_cv;
-    bwm_source_rec_t rec;
     rd_kafka_headers_t *h;
     char status[16], msg[512];
     size_t excerpt;
@@ -421,8 +420,7 @@ static void dead(bwm_forwarder_t *f, fpart_t *p, const rd_kafka_message_t *m, co
     if (f->f_failed) {
         return;
     }
-    bwm_source_rec_of(m, &rec);
-    h = bwm_dead_letter_headers(&rec, w->w_reason, w->w_error);
+    h = bwm_dead_letter_headers(m, w->w_reason, w->w_error);
     if (w->w_status > 0) {
         snprintf(status, sizeof(status), "%ld", w->w_status);
         rd_kafka_header_add(h, "bwm.http.status", -1, status, -1);

@@ -3,9 +3,8 @@
  *
  * A batch gathers records of the assigned partitions until commit.max.records
  * or commit.interval.ms. Each record is decoded and staged in its partition's
- * engine (core/engine.h) as it is taken from the consumer, and its message
- * released at once: only a copy of its bytes is kept until it is applied
- * (cmd/kept.h), so librdkafka's fetch buffers do not grow with the batch. When the batch is
+ * engine (core/engine.h) as it is taken from the consumer; its message is
+ * kept until its round (below) is done (cmd/kept.h). When the batch is
  * due, the states each partition needs are read from the store in one round
  * trip, and the engine applies the staged records. Its results and the
  * dead-letter records are produced; then the producer is flushed (all must be
@@ -74,7 +73,7 @@ typedef struct part {
     size_t pt_n;          /* records in the open batch: staged, or dead-lettered when taken */
     size_t pt_bytes;      /* of their values */
     int64_t pt_last;      /* offset of the last of them */
-    bwm_kept_t pt_kept;   /* a copy of each staged record, by engine row */
+    bwm_kept_t pt_kept;   /* the message of each staged record, by engine row */
     int pt_in_batch;      /* processed, waiting for the flush and commit */
     int pt_rewound;       /* read again from the fence: drop what was polled before */
     int64_t pt_next_off;  /* fence offset to commit */
@@ -308,42 +307,32 @@ static bwm_err_t decoder_for(bwm_processor_t *p, const bwm_frame_t *f, decoder_s
     return BWM_OK;
 }
 
-static bwm_err_t produce_dead(bwm_processor_t *p, const bwm_source_rec_t *r, const char *reason,
+static bwm_err_t produce_dead(bwm_processor_t *p, const rd_kafka_message_t *m, const char *reason,
                               const char *error)
 {
-    rd_kafka_headers_t *h = bwm_dead_letter_headers(r, reason, error);
+    rd_kafka_headers_t *h = bwm_dead_letter_headers(m, reason, error);
     char msg[512];
     bwm_err_t err;
 
-    err = bwm_sink_produce(p->p_sink, p->p_dlq, RD_KAFKA_PARTITION_UA, r->sr_key, r->sr_key_len,
-                           r->sr_val, r->sr_val_len, h, msg, sizeof(msg));
+    err = bwm_sink_produce(p->p_sink, p->p_dlq, RD_KAFKA_PARTITION_UA, m->key, m->key_len,
+                           m->payload, m->len, h, msg, sizeof(msg));
     if (err) {
         /* The record is not dropped: the partition stops and starts again from its fence. */
         rd_kafka_headers_destroy(h);
         return fault(p, err, "dead-letter topic: %s", msg);
     }
-    BWM_LOG(BWM_LOG_DEBUG, BWM_FAC_MAIN, "dead-lettered %s [%d] @%" PRId64 " (%s): %s", r->sr_topic,
-            (int)r->sr_partition, r->sr_offset, reason, error);
+    BWM_LOG(BWM_LOG_DEBUG, BWM_FAC_MAIN, "dead-lettered %s [%d] @%" PRId64 " (%s): %s",
+            rd_kafka_topic_name(m->rkt), (int)m->partition, m->offset, reason, error);
     p->p_stats.ps_dead++;
     return BWM_OK;
 }
 
-/* Dead-letters consumed message m. */
-static bwm_err_t dead_msg(bwm_processor_t *p, const rd_kafka_message_t *m, const char *reason,
-                          const char *error)
-{
-    bwm_source_rec_t rec;
-
-    bwm_source_rec_of(m, &rec);
-    return produce_dead(p, &rec, reason, error);
-}
-
 /*
  * Step 1 for one record: framing, schema and slots, then staging in the
- * engine with a copy of the record kept. A record that cannot be decoded is
+ * engine, which keeps m (*kept set). A record that cannot be decoded is
  * dead-lettered at once.
  */
-static bwm_err_t stage_record(bwm_processor_t *p, part_t *pt, const rd_kafka_message_t *m)
+static bwm_err_t stage_record(bwm_processor_t *p, part_t *pt, rd_kafka_message_t *m, int *kept)
 {
     bwm_frame_t frame;
     decoder_slot_t *ds = NULL;
@@ -356,39 +345,39 @@ static bwm_err_t stage_record(bwm_processor_t *p, part_t *pt, const rd_kafka_mes
         snprintf(msg, sizeof(msg),
                  "record of %zu bytes exceeds source.max.record.bytes (%" PRId64 ")", m->len,
                  p->p_jc->jc_max_record_bytes);
-        return dead_msg(p, m, REASON_LIMIT, msg);
+        return produce_dead(p, m, REASON_LIMIT, msg);
     }
     if (bwm_frame_parse(m->payload, m->len, p->p_job->j_raw, &frame, msg, sizeof(msg)) != BWM_OK) {
-        return dead_msg(p, m, REASON_FRAMING, msg);
+        return produce_dead(p, m, REASON_FRAMING, msg);
     }
     if (frame.f_framing == BWM_FRAMING_GLUE && frame.f_compression == BWM_GLUE_ZLIB) {
         err = bwm_inflate(frame.f_body, frame.f_body_len, (size_t)p->p_jc->jc_max_record_bytes,
                           &p->p_inflated, msg, sizeof(msg));
         if (err) {
-            return dead_msg(p, m, err == BWM_ERR_LIMIT ? REASON_LIMIT : REASON_DECODE, msg);
+            return produce_dead(p, m, err == BWM_ERR_LIMIT ? REASON_LIMIT : REASON_DECODE, msg);
         }
         frame.f_body = p->p_inflated.b_data;
         frame.f_body_len = p->p_inflated.b_len;
     }
     err = decoder_for(p, &frame, &ds, msg, sizeof(msg));
     if (err == BWM_ERR_NOT_FOUND) {
-        return dead_msg(p, m, REASON_SCHEMA, msg);
+        return produce_dead(p, m, REASON_SCHEMA, msg);
     }
     if (err) {
         /* The registry could not be asked: the record may be good. Do not dead-letter it. */
         return fault(p, err, "schema registry: %s", msg);
     }
     if (!ds->ds_dec) {
-        return dead_msg(p, m, REASON_SCHEMA, ds->ds_error);
+        return produce_dead(p, m, REASON_SCHEMA, ds->ds_error);
     }
     err = bwm_decoder_decode(ds->ds_dec, frame.f_body, frame.f_body_len, p->p_slots, msg,
                              sizeof(msg));
     if (err) {
-        return dead_msg(p, m,
-                        err == BWM_ERR_LIMIT    ? REASON_LIMIT
-                        : err == BWM_ERR_SCHEMA ? REASON_SCHEMA
-                                                : REASON_DECODE,
-                        msg);
+        return produce_dead(p, m,
+                            err == BWM_ERR_LIMIT    ? REASON_LIMIT
+                            : err == BWM_ERR_SCHEMA ? REASON_SCHEMA
+                                                    : REASON_DECODE,
+                            msg);
     }
     ts = rd_kafka_message_timestamp(m, NULL);
     if (bwm_engine_stage(pt->pt_engine, m->offset, ts >= 0 ? ts : BWM_TIME_NONE, p->p_slots,
@@ -404,6 +393,7 @@ static bwm_err_t stage_record(bwm_processor_t *p, part_t *pt, const rd_kafka_mes
         fail(p, "%s", "out of memory");
         return BWM_ERR_NOMEM;
     }
+    *kept = 1;
     return BWM_OK;
 }
 
@@ -499,9 +489,6 @@ static bwm_err_t produce_outputs(bwm_processor_t *p, part_t *pt)
     const bwm_output_t *outs;
     const bwm_dead_t *dead;
     const uint8_t *data = bwm_engine_output_data(pt->pt_engine);
-    int32_t id = (int32_t)(pt - p->p_parts);
-    const char *topic = p->p_plan->p_input_topic;
-    bwm_source_rec_t rec;
     size_t n, i;
     char msg[512];
     bwm_err_t err;
@@ -513,9 +500,8 @@ static bwm_err_t produce_outputs(bwm_processor_t *p, part_t *pt)
         size_t keylen = o->o_key_len;
 
         if (p->p_plan->p_stateless) {
-            bwm_kept_get(&pt->pt_kept, o->o_row, topic, id, &rec);
-            key = rec.sr_key;
-            keylen = rec.sr_key_len;
+            key = bwm_kept_get(&pt->pt_kept, o->o_row)->key;
+            keylen = bwm_kept_get(&pt->pt_kept, o->o_row)->key_len;
         }
         bwm_buf_reset(&p->p_enc);
         if (o->o_kind == BWM_OUT_RESULT) {
@@ -536,8 +522,8 @@ static bwm_err_t produce_outputs(bwm_processor_t *p, part_t *pt)
     }
     dead = bwm_engine_dead(pt->pt_engine, &n);
     for (i = 0; i < n; i++) {
-        bwm_kept_get(&pt->pt_kept, dead[i].d_row, topic, id, &rec);
-        err = produce_dead(p, &rec, dead[i].d_reason, dead[i].d_error);
+        err = produce_dead(p, bwm_kept_get(&pt->pt_kept, dead[i].d_row), dead[i].d_reason,
+                           dead[i].d_error);
         if (err) {
             return err;
         }
@@ -1053,11 +1039,13 @@ static void range_done(bwm_processor_t *p, part_t *pt)
 /*
  * Takes one consumed message (or event) into the open batch: staged in its
  * partition's engine, or dead-lettered; skipped when the fence covers it.
- * Nothing refers to the message afterwards; the caller releases it.
+ * Returns 1 when the partition keeps the message; the caller releases it
+ * otherwise.
  */
-static void take(bwm_processor_t *p, rd_kafka_message_t *m)
+static int take(bwm_processor_t *p, rd_kafka_message_t *m)
 {
     part_t *pt = part_get(p, m->partition);
+    int kept = 0;
 
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         if (pt) {
@@ -1066,11 +1054,11 @@ static void take(bwm_processor_t *p, rd_kafka_message_t *m)
                 range_done(p, pt);
             }
         }
-        return;
+        return 0;
     }
     if (m->err) {
         BWM_LOG(BWM_LOG_WARN, BWM_FAC_KAFKA, "consumer: %s", rd_kafka_message_errstr(m));
-        return;
+        return 0;
     }
     if (!pt || !pt->pt_assigned || !pt->pt_engine || pt->pt_rewound ||
         (pt->pt_ranged && (pt->pt_done || m->offset >= pt->pt_end))) {
@@ -1081,7 +1069,7 @@ static void take(bwm_processor_t *p, rd_kafka_message_t *m)
         if (pt && pt->pt_ranged && !pt->pt_done && m->offset >= pt->pt_end) {
             range_done(p, pt);
         }
-        return;
+        return 0;
     }
     pt->pt_eof = 0;
     p->p_stats.ps_read++;
@@ -1090,7 +1078,7 @@ static void take(bwm_processor_t *p, rd_kafka_message_t *m)
     }
     if (m->offset <= pt->pt_fence.f_offset) {
         p->p_stats.ps_skipped++;
-    } else if (stage_record(p, pt, m) == BWM_OK) {
+    } else if (stage_record(p, pt, m, &kept) == BWM_OK) {
         pt->pt_n++;
         pt->pt_bytes += m->len;
         pt->pt_last = m->offset;
@@ -1100,9 +1088,10 @@ static void take(bwm_processor_t *p, rd_kafka_message_t *m)
             p->p_batch_start_ms = bwm_cli_now_ms();
         }
         if (bwm_kept_count(&pt->pt_kept) >= (size_t)p->p_jc->jc_round_records) {
-            apply_round(p, m->partition, pt, 0);
+            apply_round(p, (int32_t)(pt - p->p_parts), pt, 0); /* releases m */
         }
     }
+    return kept;
 }
 
 /*
@@ -1171,17 +1160,17 @@ bwm_err_t bwm_processor_run(bwm_processor_t *p, int exit_at_end, char *errstr, s
             if (p->p_recover || p->p_failed) {
                 continue;
             }
-            take(p, msgs[i]);
+            if (take(p, msgs[i])) {
+                msgs[i] = NULL;
+            }
             if (batch_full(p)) {
                 process_batch(p);
             }
         }
-        /*
-         * Released together: freed one by one between records they cost more,
-         * librdkafka's thread allocating from the same heap at the same time.
-         */
         for (i = 0; i < n; i++) {
-            rd_kafka_message_destroy(msgs[i]);
+            if (msgs[i]) {
+                rd_kafka_message_destroy(msgs[i]);
+            }
         }
         if (bwm_source_failed(p->p_source, msg, sizeof(msg))) {
             fail(p, "%s", msg);

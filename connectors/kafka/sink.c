@@ -136,31 +136,21 @@ bwm_err_t bwm_sink_flush(bwm_sink_t *s, int timeout_ms, char *errstr, size_t err
     return ret;
 }
 
-void bwm_source_rec_of(const rd_kafka_message_t *m, bwm_source_rec_t *out)
-{
-    rd_kafka_headers_t *h = NULL;
-
-    out->sr_topic = rd_kafka_topic_name(m->rkt);
-    out->sr_partition = m->partition;
-    out->sr_offset = m->offset;
-    out->sr_key = m->key;
-    out->sr_key_len = m->key_len;
-    out->sr_val = m->payload;
-    out->sr_val_len = m->len;
-    out->sr_headers = rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR ? h : NULL;
-}
-
-rd_kafka_headers_t *bwm_dead_letter_headers(const bwm_source_rec_t *r, const char *reason,
+rd_kafka_headers_t *bwm_dead_letter_headers(const rd_kafka_message_t *m, const char *reason,
                                             const char *error)
 {
-    rd_kafka_headers_t *h;
+    rd_kafka_headers_t *orig = NULL, *h;
     char part[16], off[24];
 
-    h = r->sr_headers ? rd_kafka_headers_copy(r->sr_headers) : rd_kafka_headers_new(8);
-    snprintf(part, sizeof(part), "%d", (int)r->sr_partition);
-    snprintf(off, sizeof(off), "%" PRId64, r->sr_offset);
+    if (rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR && orig) {
+        h = rd_kafka_headers_copy(orig);
+    } else {
+        h = rd_kafka_headers_new(8);
+    }
+    snprintf(part, sizeof(part), "%d", (int)m->partition);
+    snprintf(off, sizeof(off), "%" PRId64, m->offset);
     rd_kafka_header_add(h, "bwm.reason", -1, reason, -1);
-    rd_kafka_header_add(h, "bwm.source.topic", -1, r->sr_topic, -1);
+    rd_kafka_header_add(h, "bwm.source.topic", -1, rd_kafka_topic_name(m->rkt), -1);
     rd_kafka_header_add(h, "bwm.source.partition", -1, part, -1);
     rd_kafka_header_add(h, "bwm.source.offset", -1, off, -1);
     rd_kafka_header_add(h, "bwm.error", -1, error, -1);

@@ -47,30 +47,11 @@ bwm_err_t bwm_sink_produce(bwm_sink_t *s, const char *topic, int32_t partition, 
 bwm_err_t bwm_sink_flush(bwm_sink_t *s, int timeout_ms, char *errstr, size_t errstr_size);
 
 /*
- * A consumed record as its dead letter needs it: where it was read, its key,
- * value and headers. The pointers are a message's (bwm_source_rec_of()) or
- * those of a copy the caller keeps.
- */
-typedef struct bwm_source_rec {
-    const char *sr_topic;
-    int32_t sr_partition;
-    int64_t sr_offset;
-    const void *sr_key; /* NULL: the record has no key */
-    size_t sr_key_len;
-    const void *sr_val; /* NULL: the record has no value */
-    size_t sr_val_len;
-    const rd_kafka_headers_t *sr_headers; /* the record's own headers; NULL: none */
-} bwm_source_rec_t;
-
-/* The record of message m, pointing into m. */
-void bwm_source_rec_of(const rd_kafka_message_t *m, bwm_source_rec_t *out);
-
-/*
- * The headers of r's dead letter: r's own, then bwm.reason, bwm.source.topic,
+ * The headers of m's dead letter: m's own, then bwm.reason, bwm.source.topic,
  * bwm.source.partition, bwm.source.offset and bwm.error (DESIGN.md). The
  * caller adds its own and hands them to bwm_sink_produce().
  */
-rd_kafka_headers_t *bwm_dead_letter_headers(const bwm_source_rec_t *r, const char *reason,
+rd_kafka_headers_t *bwm_dead_letter_headers(const rd_kafka_message_t *m, const char *reason,
                                             const char *error);
 
 #endif
