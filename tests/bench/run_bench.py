@@ -331,7 +331,9 @@ def versions():
         return text.splitlines()[0] if text else "?"
 
     rev = cmd_out(["git", "-C", str(REPO), "rev-parse", "--short=12", "HEAD"])
-    dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"],
+    # Changes to what is built or run; RESULTS.md itself, rewritten by each run, does not count.
+    dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no",
+                            "--", ".", ":(exclude)tests/bench/RESULTS.md"],
                            capture_output=True, text=True).stdout.strip()
     pom = (REPO / "deploy/local/kafka/pom.xml").read_text()
     peer_pom = (PEER / "pom.xml").read_text()
