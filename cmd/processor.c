@@ -386,7 +386,7 @@ static bwm_err_t stage_record(bwm_processor_t *p, part_t *pt, rd_kafka_message_t
         return BWM_ERR_NOMEM;
     }
     if (row != bwm_kept_count(&pt->pt_kept)) {
-        fail(p, "%s", "internal error: the kept records and the engine's rows disagree");
+        fail(p, "%s", "internal error: the kept messages and the engine's rows disagree");
         return BWM_ERR_INVALID;
     }
     if (bwm_kept_add(&pt->pt_kept, m) != BWM_OK) {
