@@ -351,11 +351,11 @@ def versions():
     }
 
 
-def bwm_job_settings(prefix):
-    """The keys of the bench jobs' configuration (the same in every job) that start with
-    prefix, as (key, value) rows."""
+def bwm_job_settings(prefix, job="s2"):
+    """The keys of a bench job's configuration that start with prefix, as (key, value) rows
+    (the kafka.* keys are the same in every job)."""
     rows = []
-    for line in (BENCH / "jobs" / "s2.conf").read_text().splitlines():
+    for line in (BENCH / "jobs" / f"{job}.conf").read_text().splitlines():
         mm = re.match(r"\s*(" + re.escape(prefix) + r"\S+)\s*=\s*(\S+)", line)
         if mm:
             rows.append((mm.group(1), mm.group(2)))
@@ -579,8 +579,10 @@ def write_results(res, started, finished):
              "librdkafka's default (librdkafka 2.0: `batch.num.messages=10000`, "
              "`batch.size=1000000`, `fetch.min.bytes=1`). bwm wakes the fetchers when the queue "
              "has drained (`source.fetch.wake.ms`, default 10), so the small queue costs no "
-             "throughput. Batches of the job: "
-             + ", ".join(f"`{k}={v}`" for k, v in bwm_job_settings("commit.")) + ".")
+             "throughput. Batches of the jobs: "
+             + "; ".join(f"{job.upper()} " + ", ".join(f"`{k}={v}`"
+                                                       for k, v in bwm_job_settings("commit.", job))
+                         for job in ("s1", "s2", "s4")) + ".")
     L.append("")
     prof = res.get("profile")
     if prof:
