@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "connectors/kafka/kconf.h"
+#include "connectors/kafka/rebalance.h"
 #include "connectors/log.h"
 
 struct bwm_group {
@@ -36,24 +37,13 @@ static void set_failed(bwm_group_t *g, const char *what, const char *why)
     }
 }
 
-/* Applies an assignment change: incrementally (cooperative-sticky), or the whole of it. */
+/* Applies an assignment change; a failure fails the group. */
 static void apply(bwm_group_t *g, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts, int add)
 {
-    const char *proto = rd_kafka_rebalance_protocol(rk);
-    rd_kafka_error_t *e = NULL;
-    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+    char why[256];
 
-    if (proto && strcmp(proto, "COOPERATIVE") == 0) {
-        e = add ? rd_kafka_incremental_assign(rk, parts) : rd_kafka_incremental_unassign(rk, parts);
-    } else {
-        err = rd_kafka_assign(rk, add ? parts : NULL);
-    }
-    if (e || err) {
-        set_failed(g, add ? "cannot take partitions" : "cannot release partitions",
-                   e ? rd_kafka_error_string(e) : rd_kafka_err2str(err));
-    }
-    if (e) {
-        rd_kafka_error_destroy(e);
+    if (bwm_rebalance_apply(rk, parts, add, why, sizeof(why)) != 0) {
+        set_failed(g, add ? "cannot take partitions" : "cannot release partitions", why);
     }
 }
 

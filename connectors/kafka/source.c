@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "connectors/kafka/kconf.h"
+#include "connectors/kafka/rebalance.h"
 #include "connectors/kafka/wake.h"
 #include "connectors/log.h"
 
@@ -27,34 +28,16 @@ struct bwm_source {
     char s_error[512];
 };
 
-/* Whether the group rebalances incrementally (cooperative-sticky): only moved partitions change. */
-static int cooperative(rd_kafka_t *rk)
-{
-    const char *proto = rd_kafka_rebalance_protocol(rk);
-
-    return proto && strcmp(proto, "COOPERATIVE") == 0;
-}
-
-/* Applies an assignment change: incrementally, or the whole assignment at once. */
+/* Applies an assignment change; a failure fails the source. */
 static void apply(bwm_source_t *s, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts, int add)
 {
-    rd_kafka_error_t *e = NULL;
-    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+    char why[256];
 
-    if (cooperative(rk)) {
-        e = add ? rd_kafka_incremental_assign(rk, parts) : rd_kafka_incremental_unassign(rk, parts);
-    } else {
-        err = rd_kafka_assign(rk, add ? parts : NULL);
-    }
-    if (e || err) {
+    if (bwm_rebalance_apply(rk, parts, add, why, sizeof(why)) != 0) {
         s->s_failed = 1;
         snprintf(s->s_error, sizeof(s->s_error), "cannot %s partitions of %s: %s",
-                 add ? "take" : "release", s->s_topic,
-                 e ? rd_kafka_error_string(e) : rd_kafka_err2str(err));
+                 add ? "take" : "release", s->s_topic, why);
         BWM_LOG(BWM_LOG_ERR, BWM_FAC_KAFKA, "%s", s->s_error);
-    }
-    if (e) {
-        rd_kafka_error_destroy(e);
     }
 }
 
