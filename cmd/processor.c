@@ -539,7 +539,7 @@ static bwm_err_t produce_outputs(bwm_processor_t *p, part_t *pt)
 static bwm_err_t apply_round(bwm_processor_t *p, int32_t id, part_t *pt, int last)
 {
     const bwm_keyref_t *missing = NULL;
-    size_t nmissing = 0, staged, filtered, dead;
+    size_t nmissing = 0, nouts, ndead, staged, filtered, dead;
     char msg[512];
     load_ctx_t lc = {p, pt};
     bwm_err_t err;
@@ -560,13 +560,18 @@ static bwm_err_t apply_round(bwm_processor_t *p, int32_t id, part_t *pt, int las
         fail(p, "engine: %s", msg);
         return err;
     }
-    err = still_owner(p, id, pt);
-    if (err) {
-        return err;
-    }
-    err = produce_outputs(p, pt);
-    if (err) {
-        return err;
+    bwm_engine_outputs(pt->pt_engine, &nouts);
+    bwm_engine_dead(pt->pt_engine, &ndead);
+    if (last || nouts > 0 || ndead > 0) {
+        /* The fence is read before anything is produced; a round that produces nothing skips it. */
+        err = still_owner(p, id, pt);
+        if (err) {
+            return err;
+        }
+        err = produce_outputs(p, pt);
+        if (err) {
+            return err;
+        }
     }
     bwm_engine_counts(pt->pt_engine, &staged, &filtered, &dead);
     p->p_stats.ps_applied += staged - filtered - dead;

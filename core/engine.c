@@ -1491,8 +1491,7 @@ static void trim_batch(bwm_engine_t *e)
     bwm_buf_reset_trim(&e->e_out_data);
 }
 
-/* Forgets the staged records and what applying them produced. */
-static void forget_rows(bwm_engine_t *e)
+void bwm_engine_next_round(bwm_engine_t *e)
 {
     e->e_nrows = 0;
     e->e_nouts = 0;
@@ -1503,11 +1502,6 @@ static void forget_rows(bwm_engine_t *e)
     bwm_arena_reset(&e->e_eval_arena);
 }
 
-void bwm_engine_next_round(bwm_engine_t *e)
-{
-    forget_rows(e);
-}
-
 void bwm_engine_committed(bwm_engine_t *e)
 {
     /*
@@ -1516,7 +1510,7 @@ void bwm_engine_committed(bwm_engine_t *e)
      */
     bwm_table_clear_touched(e->e_table);
     trim_batch(e);
-    forget_rows(e);
+    bwm_engine_next_round(e); /* the staged records and what they produced */
     e->e_nretained = 0;
     bwm_buf_reset(&e->e_retain_data);
     e->e_stage_wm = e->e_wm;
