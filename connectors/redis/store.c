@@ -95,6 +95,7 @@ typedef struct redis_store {
     bwm_redis_t *rs_redis;
     char rs_sha[41];
     bwm_buf_t rs_cmd; /* the command being built, reused */
+    int rs_long_ns;   /* the command names a key whose prefix does not fit TAG_SIZE */
 } redis_store_t;
 
 static void store_close(void *ctx)
@@ -136,6 +137,7 @@ static bwm_err_t store_open(const bwm_conf_t *conf, void **ctx, char *errstr, si
 static void cmd_start(redis_store_t *s, size_t argc)
 {
     bwm_buf_reset(&s->rs_cmd);
+    s->rs_long_ns = 0;
     bwm_buf_put_u8(&s->rs_cmd, '*');
     bwm_buf_put_dec(&s->rs_cmd, (int64_t)argc);
     bwm_buf_put(&s->rs_cmd, "\r\n", 2);
@@ -175,7 +177,7 @@ static size_t key_tag(redis_store_t *s, char tag[TAG_SIZE], const char *ns, int3
     int n = snprintf(tag, TAG_SIZE, "{bwm:%s:%d}%s", ns, (int)part, suffix);
 
     if (n < 0 || n >= TAG_SIZE) {
-        s->rs_cmd.b_failed = 1;
+        s->rs_long_ns = 1;
         tag[0] = '\0';
         return 0;
     }
@@ -186,6 +188,12 @@ static size_t key_tag(redis_store_t *s, char tag[TAG_SIZE], const char *ns, int3
 static bwm_err_t cmd_append(redis_store_t *s, redisContext *c, const char *what, char *errstr,
                             size_t errstr_size)
 {
+    if (s->rs_long_ns) {
+        return bwm_err_set(BWM_ERR_LIMIT, errstr, errstr_size,
+                           "state.namespace is too long: the Redis key prefix "
+                           "{bwm:<namespace>:<partition>}:... must fit in %d bytes",
+                           TAG_SIZE - 1);
+    }
     if (s->rs_cmd.b_failed) {
         return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
