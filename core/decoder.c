@@ -489,7 +489,13 @@ static int rd_fail(rd_t *r, bwm_err_t err, const char *field, const char *why)
     return -1;
 }
 
-static int read_long(rd_t *r, const char *field, int64_t *out)
+static int64_t zigzag(uint64_t v)
+{
+    return (int64_t)((v >> 1) ^ (~(v & 1) + 1));
+}
+
+/* A varint with every check: near the end of the record, or of 10 bytes. */
+static int read_long_checked(rd_t *r, const char *field, int64_t *out)
 {
     uint64_t v = 0;
     int shift = 0;
@@ -513,8 +519,32 @@ static int read_long(rd_t *r, const char *field, int64_t *out)
             return rd_fail(r, BWM_ERR_DECODE, field, "integer longer than 10 bytes");
         }
     }
-    *out = (int64_t)((v >> 1) ^ (~(v & 1) + 1));
+    *out = zigzag(v);
     return 0;
+}
+
+/*
+ * A zigzag varint. With 10 bytes left, one of up to 9 bytes can neither run
+ * past the end nor overflow, so it is read without checks; anything else
+ * goes the checked way.
+ */
+static inline int read_long(rd_t *r, const char *field, int64_t *out)
+{
+    const uint8_t *p = r->r_p;
+    uint64_t v = 0;
+    int i;
+
+    if (r->r_end - p >= 10) {
+        for (i = 0; i < 9; i++) {
+            v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+            if (!(p[i] & 0x80)) {
+                r->r_p = p + i + 1;
+                *out = zigzag(v);
+                return 0;
+            }
+        }
+    }
+    return read_long_checked(r, field, out);
 }
 
 /* Reads a length and checks it against the bytes left and the limit. */
@@ -713,15 +743,14 @@ static int read_leaf(rd_t *r, const act_t *a, bwm_value_t *out)
             out->u.v_double = f;
             return 0;
         case BWM_AVRO_DOUBLE: {
-            uint64_t u = 0;
-            int i;
+            uint64_t u;
 
             if (take(r, a->a_name, 8, &p)) {
                 return -1;
             }
-            for (i = 7; i >= 0; i--) {
-                u = (u << 8) | p[i];
-            }
+            u = (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
+                (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 |
+                (uint64_t)p[7] << 56;
             memcpy(&d, &u, 8);
             out->v_type = BWM_T_DOUBLE;
             out->u.v_double = d;
@@ -772,12 +801,24 @@ static int run_prog(rd_t *r, const prog_t *p, bwm_value_t *out, size_t depth);
 
 static int run_act(rd_t *r, const act_t *a, bwm_value_t *out, size_t depth)
 {
+    const uint8_t *p;
     int64_t v;
-    size_t i;
+    size_t i, len;
 
     switch (a->a_kind) {
         case ACT_SKIP:
-            return skip(r, a->a_node, a->a_name, depth);
+            /* The scalars of flat records first, without a call. */
+            switch (a->a_node->an_type) {
+                case BWM_AVRO_LONG:
+                    return read_long(r, a->a_name, &v);
+                case BWM_AVRO_DOUBLE:
+                    return take(r, a->a_name, 8, &p);
+                case BWM_AVRO_STRING:
+                case BWM_AVRO_BYTES:
+                    return read_len(r, a->a_name, &len) || take(r, a->a_name, len, &p) ? -1 : 0;
+                default:
+                    return skip(r, a->a_node, a->a_name, depth);
+            }
         case ACT_LEAF:
             return read_leaf(r, a, &out[a->a_slot]);
         case ACT_RECORD:

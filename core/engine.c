@@ -601,11 +601,12 @@ bwm_err_t bwm_engine_stage(bwm_engine_t *e, int64_t offset, int64_t kafka_ts,
     size_t ns = p->p_nslots, i;
     row_t *r;
     bwm_value_t *copy;
-    char error[256] = "";
+    char error[256];
     bwm_eval_t ev;
     char *key;
     int ok;
 
+    error[0] = '\0';
     if (e->e_nrows == e->e_rows_cap) {
         size_t cap = e->e_rows_cap ? e->e_rows_cap * 2 : 256;
         row_t *nr = realloc(e->e_rows, cap * sizeof(*nr));
@@ -910,13 +911,14 @@ static bwm_err_t emit_window(bwm_engine_t *e, const bwm_entry_t *en, const bwm_w
                              int64_t version, char *errstr, size_t errstr_size)
 {
     const bwm_plan_t *p = e->e_plan;
-    char error[256] = "";
+    char error[256];
     bwm_eval_t ev = {NULL, e->e_aggvals, e->e_keyvals, &e->e_eval_arena, error, sizeof(error)};
     bwm_output_t *o;
     size_t f = 0, i;
     int ok;
     bwm_err_t err;
 
+    error[0] = '\0';
     bwm_arena_reset(&e->e_eval_arena);
     if (key_values(e, en, e->e_keyvals) != BWM_OK) {
         return bwm_err_set(BWM_ERR_DECODE, errstr, errstr_size, "key text '%s' does not parse",
@@ -988,12 +990,13 @@ static bwm_err_t emit_row(bwm_engine_t *e, size_t row, char *errstr, size_t errs
 {
     const bwm_plan_t *p = e->e_plan;
     row_t *r = &e->e_rows[row];
-    char error[256] = "";
+    char error[256];
     bwm_eval_t ev = row_eval(e, r, error, sizeof(error));
     bwm_output_t *o;
     size_t i;
     bwm_err_t err;
 
+    error[0] = '\0';
     bwm_arena_reset(&e->e_eval_arena);
     for (i = 0; i < p->p_ncols; i++) {
         err = bwm_expr_eval(p->p_cols[i].pc_expr, &ev, &e->e_fields[i]);
@@ -1280,11 +1283,12 @@ static bwm_err_t apply_row(bwm_engine_t *e, size_t row, char *errstr, size_t err
 {
     const bwm_plan_t *p = e->e_plan;
     row_t *r = &e->e_rows[row];
-    char error[256] = "";
+    char error[256];
     size_t ntargets;
     int late, refused = 0;
     bwm_err_t err;
 
+    error[0] = '\0';
     if (p->p_stateless) {
         return emit_row(e, row, errstr, errstr_size);
     }

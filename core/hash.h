@@ -1,7 +1,7 @@
 /*
  * hash.h: the hashes bwm keeps stable across runs and hosts: XXH64 (for
- * COUNT_DISTINCT and the forwarder's idempotency keys) and the xorshift64*
- * generator (sample data, retry jitter).
+ * COUNT_DISTINCT, the forwarder's idempotency keys and the state table's
+ * keys) and the xorshift64* generator (sample data, retry jitter).
  */
 #ifndef BWM_CORE_HASH_H
 #define BWM_CORE_HASH_H

@@ -33,6 +33,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
+
 /* A slot of the hash table: empty when s_entry is NULL. */
 typedef struct slot {
     uint64_t s_hash;
@@ -57,14 +59,7 @@ struct bwm_table {
 
 static uint64_t hash_bytes(const char *p, size_t n)
 {
-    uint64_t h = 1469598103934665603ULL;
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        h ^= (uint8_t)p[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
+    return bwm_xxh64(p, n, 0);
 }
 
 bwm_win_t *bwm_table_window_new(bwm_table_t *t, int64_t start)

@@ -17,7 +17,7 @@
  * states back from an in-process map of committed values, standing in for
  * Redis: the job pass then includes eviction and decoding states again.
  *
- * Usage: build/bench-core [-n records] [-k keys] [-b batch] [--raw]
+ * Usage: build/bench-core [-n records] [-k keys] [-b batch] [-r round] [--raw]
  *                         [--cache entries] [--json FILE]
  */
 #include <avro.h>
@@ -213,13 +213,34 @@ typedef struct job_counts {
     size_t jc_evicted;
 } job_counts_t;
 
+/* Reads the states of the keys a round needs from the store, as the runtime reads Redis. */
+static size_t load_missing(bwm_engine_t *eng, const bench_store_t *store)
+{
+    const bwm_keyref_t *miss;
+    size_t j, nmiss;
+    char err[256];
+
+    bwm_engine_missing(eng, &miss, &nmiss);
+    for (j = 0; j < nmiss; j++) {
+        size_t k = key_number(miss[j].kr_key);
+
+        bwm_engine_load(eng, j, store->bs_vals[k], store->bs_lens[k], err, sizeof(err));
+    }
+    return nmiss;
+}
+
+/*
+ * Decodes and stages a batch in rounds of round records, as bwm's processor
+ * does (commit.max.records, commit.round.records): each round's states are
+ * loaded and its records applied; the last round emits the changes.
+ */
 static int pass_job(const corpus_t *c, int raw, const bwm_plan_t *plan, bwm_decoder_t *dec,
-                    size_t batch, size_t budget, bench_store_t *store, pass_t *ps, job_counts_t *jc)
+                    size_t batch, size_t round, size_t budget, bench_store_t *store, pass_t *ps,
+                    job_counts_t *jc)
 {
     bwm_engine_limits_t limits = {1024, 1 << 20, budget, 0, 0};
-    size_t nslots = plan->p_nslots, i, j, n, nmiss, nout, row, staged, filtered, dead;
+    size_t nslots = plan->p_nslots, i, j, r, n, nr, nout, row, staged, filtered, dead;
     bwm_value_t *slots = calloc(nslots, sizeof(*slots));
-    const bwm_keyref_t *miss;
     const bwm_change_t *changes;
     bwm_engine_t *eng;
     bwm_frame_t f;
@@ -236,32 +257,32 @@ static int pass_job(const corpus_t *c, int raw, const bwm_plan_t *plan, bwm_deco
     w0 = wall_s();
     for (i = 0; i < c->c_n; i += batch) {
         n = c->c_n - i < batch ? c->c_n - i : batch;
-        for (j = i; j < i + n; j++) {
-            if (body_of(c, j, raw, &f) != 0 ||
-                bwm_decoder_decode(dec, f.f_body, f.f_body_len, slots, err, sizeof(err)) !=
-                    BWM_OK ||
-                bwm_engine_stage(eng, (int64_t)j, BWM_TIME_NONE, slots, &row) != BWM_OK) {
-                ps->ps_errors++;
+        for (r = i; r < i + n; r += round) {
+            nr = i + n - r < round ? i + n - r : round;
+            for (j = r; j < r + nr; j++) {
+                if (body_of(c, j, raw, &f) != 0 ||
+                    bwm_decoder_decode(dec, f.f_body, f.f_body_len, slots, err, sizeof(err)) !=
+                        BWM_OK ||
+                    bwm_engine_stage(eng, (int64_t)j, BWM_TIME_NONE, slots, &row) != BWM_OK) {
+                    ps->ps_errors++;
+                }
+            }
+            jc->jc_reads += load_missing(eng, store);
+            if (bwm_engine_apply(eng, r + nr == i + n, err, sizeof(err)) != BWM_OK) {
+                fprintf(stderr, "bench-core: %s\n", err);
+                bwm_engine_destroy(eng);
+                free(slots);
+                return -1;
+            }
+            bwm_engine_counts(eng, &staged, &filtered, &dead);
+            jc->jc_filtered += filtered;
+            ps->ps_errors += dead;
+            bwm_engine_outputs(eng, &nout);
+            jc->jc_outputs += nout;
+            if (r + nr < i + n) {
+                bwm_engine_next_round(eng);
             }
         }
-        bwm_engine_missing(eng, &miss, &nmiss);
-        for (j = 0; j < nmiss; j++) {
-            size_t k = key_number(miss[j].kr_key);
-
-            bwm_engine_load(eng, j, store->bs_vals[k], store->bs_lens[k], err, sizeof(err));
-        }
-        jc->jc_reads += nmiss;
-        if (bwm_engine_apply(eng, 1, err, sizeof(err)) != BWM_OK) {
-            fprintf(stderr, "bench-core: %s\n", err);
-            bwm_engine_destroy(eng);
-            free(slots);
-            return -1;
-        }
-        bwm_engine_counts(eng, &staged, &filtered, &dead);
-        jc->jc_filtered += filtered;
-        ps->ps_errors += dead;
-        bwm_engine_outputs(eng, &nout);
-        jc->jc_outputs += nout;
         bwm_engine_changes(eng, &changes, &nout);
         if (budget) {
             store_commit(store, changes, nout);
@@ -278,19 +299,19 @@ static int pass_job(const corpus_t *c, int raw, const bwm_plan_t *plan, bwm_deco
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: bench-core [-n records] [-k keys] [-b batch] [--raw] "
+    fprintf(stderr, "usage: bench-core [-n records] [-k keys] [-b batch] [-r round] [--raw] "
                     "[--cache entries] [--json FILE]\n");
 }
 
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"raw", no_argument, NULL, 'r'},
+        {"raw", no_argument, NULL, 'R'},
         {"cache", required_argument, NULL, 'c'},
         {"json", required_argument, NULL, 'j'},
         {NULL, 0, NULL, 0},
     };
-    size_t nrec = 10000000, nkeys = 10000, batch = 10000, budget = 0, i;
+    size_t nrec = 10000000, nkeys = 10000, batch = 10000, round = 10000, budget = 0, i;
     const char *json_path = NULL;
     int raw = 0, opt, rc = 1;
     corpus_t corpus = {0};
@@ -307,7 +328,7 @@ int main(int argc, char **argv)
     double t0;
     FILE *out;
 
-    while ((opt = getopt_long(argc, argv, "n:k:b:", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "n:k:b:r:", opts, NULL)) != -1) {
         switch (opt) {
             case 'n':
                 nrec = strtoull(optarg, NULL, 10);
@@ -319,6 +340,9 @@ int main(int argc, char **argv)
                 batch = strtoull(optarg, NULL, 10);
                 break;
             case 'r':
+                round = strtoull(optarg, NULL, 10);
+                break;
+            case 'R':
                 raw = 1;
                 break;
             case 'c':
@@ -332,7 +356,7 @@ int main(int argc, char **argv)
                 return 2;
         }
     }
-    if (optind != argc || nrec < 1 || nkeys < 1 || nkeys > 10000000 || batch < 1) {
+    if (optind != argc || nrec < 1 || nkeys < 1 || nkeys > 10000000 || batch < 1 || round < 1) {
         usage();
         return 2;
     }
@@ -365,12 +389,14 @@ int main(int argc, char **argv)
         goto done;
     }
     pass_decode(&corpus, raw, dec, slots, &passes[1]);
-    if (pass_job(&corpus, raw, plan, dec, batch, budget, &store, &passes[2], &jc) != 0) {
+    if (pass_job(&corpus, raw, plan, dec, batch, round, budget, &store, &passes[2], &jc) != 0) {
         goto done;
     }
     printf("  job: WHERE (2 conditions), GROUP BY vin, TUMBLING 1 h (grace 5 min), COUNT, SUM, "
-           "AVG, MAX, COUNT_DISTINCT; EMIT CHANGES; batches of %zu; results and states encoded\n",
-           batch);
+           "AVG, MAX, COUNT_DISTINCT; EMIT CHANGES; batches of %zu in rounds of %zu; results and "
+           "states "
+           "encoded\n",
+           batch, round);
     printf("  job: %zu filtered out, %zu results", jc.jc_filtered, jc.jc_outputs);
     if (budget) {
         printf(", cache of %zu keys: %zu evicted, %zu read back", budget, jc.jc_evicted,
@@ -390,10 +416,11 @@ int main(int argc, char **argv)
             goto done;
         }
         fprintf(out,
-                "{\"records\": %zu, \"keys\": %zu, \"batch\": %zu, \"framing\": \"%s\", "
-                "\"bytes\": %zu, \"filtered\": %zu, \"outputs\": %zu, \"passes\": {",
-                nrec, nkeys, batch, raw ? "raw" : "confluent", corpus.c_data.b_len, jc.jc_filtered,
-                jc.jc_outputs);
+                "{\"records\": %zu, \"keys\": %zu, \"batch\": %zu, \"round\": %zu, "
+                "\"framing\": \"%s\", \"bytes\": %zu, \"filtered\": %zu, \"outputs\": %zu, "
+                "\"passes\": {",
+                nrec, nkeys, batch, round, raw ? "raw" : "confluent", corpus.c_data.b_len,
+                jc.jc_filtered, jc.jc_outputs);
         for (i = 0; i < 3; i++) {
             fprintf(out, "%s\"%s\": {\"cpu_s\": %.6f, \"wall_s\": %.6f, \"errors\": %zu}",
                     i ? ", " : "", passes[i].ps_name, passes[i].ps_cpu, passes[i].ps_wall,
