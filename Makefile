@@ -90,19 +90,24 @@ $(B)/bench-core: $(call obj,tests/bench/core_bench.c) $(B)/libbwm.a
 	@echo "  LINK  $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
+$(B)/bench-read: $(call obj,tests/bench/read_floor.c)
+	@echo "  LINK  $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
 # `make bench`: S0 (the core in-process, build/bench-core) and S1, S2, S4 (bwm and the same
 # jobs in Kafka Streams, tests/bench/peers/kstreams) on a stack of its own; prints a table and
 # writes tests/bench/RESULTS.md. BENCH_RECORDS records are loaded for S1, S2 and S4 (S0 uses
-# BENCH_CORE_RECORDS). `make bench-profile` adds a perf profile of bwm on S2.
+# BENCH_CORE_RECORDS); build/bench-read measures what reading S2's input through librdkafka
+# alone costs. `make bench-profile` adds a perf profile of bwm on S2.
 # `make bench-core` runs S0 alone.
 BENCH_RECORDS      ?= 5000000
 BENCH_CORE_RECORDS ?= 10000000
 BENCH_ARGS = --records $(BENCH_RECORDS) --core-records $(BENCH_CORE_RECORDS)
 
-bench: deps all $(B)/bench-core
+bench: deps all $(B)/bench-core $(B)/bench-read
 	$(VENV)/bin/python tests/bench/run_bench.py $(BENCH_ARGS)
 
-bench-profile: deps all $(B)/bench-core
+bench-profile: deps all $(B)/bench-core $(B)/bench-read
 	$(VENV)/bin/python tests/bench/run_bench.py $(BENCH_ARGS) --profile
 
 bench-core: $(B)/bench-core

@@ -11,7 +11,9 @@ is loaded with `bwm produce --generate`, then bwm (tests/bench/jobs) and the sam
 Kafka Streams (tests/bench/peers/kstreams) each process it from the earliest offset to the end
 offsets, one after the other. For each run: wall time, CPU seconds of the engine's process
 (wait4 rusage), its peak RSS, the CPU the broker and Redis spent meanwhile, and for bwm the
-Redis commands it caused. With --profile, bwm runs S2 once more under perf for a profile.
+Redis commands it caused. On S2's input, build/bench-read measures what reading alone through
+librdkafka costs with the same settings: the floor under bwm's CPU. With --profile, bwm runs S2
+once more under perf for a profile.
 
 Usage: run_bench.py [--records N] [--core-records N] [--profile] [--only s0,s1,s2,s4]
 Run it with the venv's python (make bench does).
@@ -39,6 +41,7 @@ from stackutil import free_ports, read_env  # noqa: E402 (after the path it is f
 BENCH = REPO / "tests" / "bench"
 BWM = REPO / "build" / "bwm"
 BENCH_CORE = REPO / "build" / "bench-core"
+BENCH_READ = REPO / "build" / "bench-read"
 STACK = REPO / "deploy" / "local" / "stack"
 PEER = BENCH / "peers" / "kstreams"
 CACHE = Path(os.environ.get("BWM_CACHE") or Path.home() / ".cache" / "bwm")
@@ -271,6 +274,22 @@ def run_kstreams(stack, scenario, run_id, classpath, records):
     return m
 
 
+def run_floor(stack, scenario, records):
+    """build/bench-read over the scenario's input with the job's kafka.* settings."""
+    cmd = [str(BENCH_READ), "-b", stack.bootstrap, "-t", SCENARIOS[scenario]["input"]]
+    for key, value in bwm_job_settings("kafka.", scenario):
+        cmd += ["-X", f"{key[len('kafka.'):]}={value}"]
+    m = measure(cmd, {**os.environ}, stack)
+    if m["rc"] != 0:
+        raise RuntimeError(f"bench-read exited {m['rc']}:\n{m['stderr'][-3000:]}")
+    m["read"] = json.loads(m["stdout"].strip().splitlines()[-1])["records"]
+    if m["read"] != records:
+        raise RuntimeError(f"bench-read read {m['read']} records, expected {records}")
+    m["records"] = records
+    m["cmd"] = " ".join(cmd)
+    return m
+
+
 def profile_s2(stack, run_id, use_replay, records):
     """bwm on S2 under perf record; returns a summary of where the CPU time went."""
     if not shutil.which("perf"):
@@ -423,17 +442,40 @@ ENGINE_HEADERS = ["scenario", "engine", "records", "wall s", "records/s", "CPU s
                   "Redis cmds / record"]
 
 
+ENGINES = [("bwm", "bwm"), ("kstreams", "Kafka Streams"),
+           ("floor", "librdkafka, reading only")]
+
+
+def floor_lines(res):
+    """What the floor means for S2's CPU target, as sentences."""
+    s2 = res.get("s2", {})
+    if not all(k in s2 for k in ("bwm", "kstreams", "floor")):
+        return []
+    b, k, f = per_m(s2["bwm"]), per_m(s2["kstreams"]), per_m(s2["floor"])
+    return [f"S2, librdkafka reading only: build/bench-read read the same input with the job's "
+            f"kafka.* settings and bwm's consumer defaults, and did nothing else: {f:.2f} CPU s "
+            f"per million records. bwm's whole S2 job took {b:.2f}, {b / f:.2f}x that floor; "
+            f"bwm's own work (decoding, the job, producing, committing) is the difference, "
+            f"{b - f:.2f} CPU s per million records.",
+            f"The 10x target needs bwm at {k / TARGETS['s2_cpu_ratio']:.2f} CPU s per million "
+            f"records or less in this run (Kafka Streams took {k:.2f}); reading alone through "
+            f"librdkafka {res['versions']['librdkafka']} came to {k / f:.1f}x less than Kafka "
+            "Streams."]
+
+
 def engine_rows(res):
     rows = []
     for sc in ("s1", "s2", "s4"):
-        for eng, name in (("bwm", "bwm"), ("kstreams", "Kafka Streams")):
+        for eng, name in ENGINES:
             m = res.get(sc, {}).get(eng)
             if not m:
                 continue
             rows.append([SCENARIOS[sc]["title"], name, f"{m['records']:,}", f"{m['wall_s']:.1f}",
                          fmt_rate(m["records"] / m["wall_s"]), f"{m['cpu_s']:.1f}",
-                         f"{per_m(m):.2f}", f"{m['rss_mb']:.0f}", f"{m['results']:,}",
-                         f"{m['broker_cpu_s']:.1f}", f"{m['redis_cpu_s']:.1f}",
+                         f"{per_m(m):.2f}", f"{m['rss_mb']:.0f}",
+                         f"{m['results']:,}" if eng != "floor" else "-",
+                         f"{m['broker_cpu_s']:.1f}",
+                         f"{m['redis_cpu_s']:.1f}" if eng != "floor" else "-",
                          f"{m['redis_commands'] / m['records']:.4f}" if eng == "bwm" else "-"])
     return rows
 
@@ -492,7 +534,8 @@ def write_results(res, started, finished):
         L.append(f"- S0 data: {s0['records']:,} telemetry records (schemas/telemetry.avsc), "
                  f"{s0['framing']} framing, {s0['bytes'] / s0['records']:.1f} bytes per record on "
                  f"average ({s0['bytes'] / 1e6:.0f} MB), {s0['keys']:,} keys, batches of "
-                 f"{s0['batch']:,}.")
+                 f"{s0['batch']:,} in rounds of {s0['round']:,} (the S2 job's "
+                 "commit.max.records and commit.round.records).")
     if res.get("loaded"):
         for topic, info in res["loaded"].items():
             L.append(f"- Input `{topic}`: {info['records']:,} records, {info['keys']:,} keys "
@@ -545,6 +588,7 @@ def write_results(res, started, finished):
             L.append("")
             L.append(md_table(RATIO_HEADERS, rr))
             L.append("")
+        L.extend(f"- {line}" for line in floor_lines(res))
         for sc in ("s1", "s2", "s4"):
             b = res.get(sc, {}).get("bwm")
             if b:
@@ -657,7 +701,10 @@ def main():
     if "s0" in only:
         log(f"S0: build/bench-core over {args.core_records:,} records")
         with tempfile.NamedTemporaryFile(suffix=".json") as tf:
-            r = subprocess.run([str(BENCH_CORE), "-n", str(args.core_records), "--json", tf.name],
+            commit = dict(bwm_job_settings("commit.", "s2"))
+            r = subprocess.run([str(BENCH_CORE), "-n", str(args.core_records),
+                                "-b", commit["commit.max.records"],
+                                "-r", commit["commit.round.records"], "--json", tf.name],
                                cwd=REPO, capture_output=True, text=True)
             print(r.stdout, end="")
             if r.returncode != 0:
@@ -690,6 +737,9 @@ def main():
                 res[sc]["bwm"] = run_bwm(stack, sc, run_id, use_replay, args.records)
                 log(f"{SCENARIOS[sc]['title']}: Kafka Streams")
                 res[sc]["kstreams"] = run_kstreams(stack, sc, run_id, classpath, args.records)
+                if sc == "s2":
+                    log(f"{SCENARIOS[sc]['title']}: librdkafka reading only (build/bench-read)")
+                    res[sc]["floor"] = run_floor(stack, sc, args.records)
                 print(table(ENGINE_HEADERS, [r for r in engine_rows(res)
                                              if r[0] == SCENARIOS[sc]["title"]]), flush=True)
             if args.profile and "s2" in engines:
@@ -710,6 +760,8 @@ def main():
     if ratio_rows(res):
         print(table(RATIO_HEADERS, ratio_rows(res)))
         print()
+    for line in floor_lines(res):
+        print(line)
     tr = evaluate(res)
     if tr:
         print(table(["target", "wanted", "measured", "verdict"], tr))
