@@ -118,10 +118,11 @@ struct bwm_engine {
     size_t e_retained_cap;
     bwm_buf_t e_retain_data;
     /* scratch */
-    bwm_value_t *e_fields;  /* one result record's fields */
-    bwm_value_t *e_aggvals; /* aggregate results of one window */
-    bwm_value_t *e_keyvals; /* key values of one entry */
-    bwm_win_t **e_targets;  /* windows one record goes into */
+    bwm_value_t *e_fields;      /* one result record's fields */
+    bwm_value_t *e_aggvals;     /* aggregate results of one window */
+    const bwm_value_t **e_args; /* one record's aggregate arguments (NULL for '*') */
+    bwm_value_t *e_keyvals;     /* key values of one entry */
+    bwm_win_t **e_targets;      /* windows one record goes into */
     int64_t *e_starts;
     bwm_buf_t e_keybuf;
 };
@@ -367,6 +368,7 @@ void bwm_engine_destroy(bwm_engine_t *e)
     bwm_buf_free(&e->e_retain_data);
     free(e->e_fields);
     free(e->e_aggvals);
+    free(e->e_args);
     free(e->e_keyvals);
     free(e->e_targets);
     free(e->e_starts);
@@ -399,11 +401,12 @@ bwm_engine_t *bwm_engine_new(const bwm_plan_t *plan, int64_t watermark,
     nfields = bwm_result_enc_fields(e->e_enc);
     e->e_fields = calloc(nfields, sizeof(*e->e_fields));
     e->e_aggvals = calloc(plan->p_naggs + 1, sizeof(*e->e_aggvals));
+    e->e_args = calloc(plan->p_naggs + 1, sizeof(*e->e_args));
     e->e_keyvals = calloc(plan->p_nkeys + 1, sizeof(*e->e_keyvals));
     e->e_targets = calloc(BWM_WINDOW_MAX_HOPS + 1, sizeof(*e->e_targets));
     e->e_starts = calloc(BWM_WINDOW_MAX_HOPS + 1, sizeof(*e->e_starts));
-    if (!e->e_table || !e->e_fields || !e->e_aggvals || !e->e_keyvals || !e->e_targets ||
-        !e->e_starts) {
+    if (!e->e_table || !e->e_fields || !e->e_aggvals || !e->e_args || !e->e_keyvals ||
+        !e->e_targets || !e->e_starts) {
         bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
         goto err;
     }
@@ -1157,14 +1160,16 @@ static bwm_err_t add_to_windows(bwm_engine_t *e, row_t *r, size_t ntargets, char
 {
     const bwm_plan_t *p = e->e_plan;
     bwm_eval_t ev = row_eval(e, r, error, error_size);
-    bwm_value_t *args = e->e_aggvals; /* argument values, reused as scratch */
+    bwm_value_t *tmp = e->e_aggvals; /* computed arguments, reused as scratch */
+    const bwm_value_t **args = e->e_args;
     size_t a, t;
     bwm_err_t err;
 
     *refused = 0;
     for (a = 0; a < p->p_naggs; a++) {
-        args[a].v_type = BWM_T_NULL;
-        if (p->p_aggs[a].pa_arg && bwm_expr_eval(p->p_aggs[a].pa_arg, &ev, &args[a]) != BWM_OK) {
+        args[a] = NULL;
+        if (p->p_aggs[a].pa_arg &&
+            bwm_expr_value(p->p_aggs[a].pa_arg, &ev, &tmp[a], &args[a]) != BWM_OK) {
             *refused = 1;
             return BWM_OK;
         }
@@ -1172,7 +1177,7 @@ static bwm_err_t add_to_windows(bwm_engine_t *e, row_t *r, size_t ntargets, char
     for (t = 0; t < ntargets; t++) {
         for (a = 0; a < p->p_naggs; a++) {
             const bwm_plan_agg_t *pa = &p->p_aggs[a];
-            bwm_agg_input_t in = {pa->pa_arg ? &args[a] : NULL, r->r_time, r->r_offset};
+            bwm_agg_input_t in = {args[a], r->r_time, r->r_offset};
 
             if ((in.ai_value && in.ai_value->v_type == BWM_T_NULL) || !pa->pa_ops->ao_check) {
                 continue;
@@ -1190,7 +1195,7 @@ static bwm_err_t add_to_windows(bwm_engine_t *e, row_t *r, size_t ntargets, char
 
         for (a = 0; a < p->p_naggs; a++) {
             const bwm_plan_agg_t *pa = &p->p_aggs[a];
-            bwm_agg_input_t in = {pa->pa_arg ? &args[a] : NULL, r->r_time, r->r_offset};
+            bwm_agg_input_t in = {args[a], r->r_time, r->r_offset};
 
             if (in.ai_value && in.ai_value->v_type == BWM_T_NULL) {
                 continue; /* aggregates skip nulls, as in SQL */

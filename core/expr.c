@@ -1113,8 +1113,37 @@ widen:
     return err;
 }
 
+/* The value of a reference (column, constant, aggregate, key); NULL for any other node. */
+static inline const bwm_value_t *ref_value(const bwm_expr_t *x, const bwm_eval_t *ev)
+{
+    switch (x->x_op) {
+        case X_CONST:
+            return &x->x_const;
+        case X_SLOT:
+            return &ev->ev_slots[x->x_index];
+        case X_AGG:
+            return &ev->ev_aggs[x->x_index];
+        case X_KEY:
+            return &ev->ev_keys[x->x_index];
+        default:
+            return NULL;
+    }
+}
+
+bwm_err_t bwm_expr_value(const bwm_expr_t *x, bwm_eval_t *ev, bwm_value_t *tmp,
+                         const bwm_value_t **out)
+{
+    *out = ref_value(x, ev);
+    if (*out) {
+        return BWM_OK;
+    }
+    *out = tmp;
+    return bwm_expr_eval(x, ev, tmp);
+}
+
 bwm_err_t bwm_expr_eval(const bwm_expr_t *x, bwm_eval_t *ev, bwm_value_t *out)
 {
+    const bwm_value_t *pa, *pb;
     bwm_value_t a, b;
     size_t i;
     int unknown;
@@ -1122,16 +1151,10 @@ bwm_err_t bwm_expr_eval(const bwm_expr_t *x, bwm_eval_t *ev, bwm_value_t *out)
 
     switch (x->x_op) {
         case X_CONST:
-            *out = x->x_const;
-            return BWM_OK;
         case X_SLOT:
-            *out = ev->ev_slots[x->x_index];
-            return BWM_OK;
         case X_AGG:
-            *out = ev->ev_aggs[x->x_index];
-            return BWM_OK;
         case X_KEY:
-            *out = ev->ev_keys[x->x_index];
+            *out = *ref_value(x, ev);
             return BWM_OK;
         case X_NEG:
             if ((err = bwm_expr_eval(x->x_args[0], ev, &a))) {
@@ -1179,26 +1202,26 @@ bwm_err_t bwm_expr_eval(const bwm_expr_t *x, bwm_eval_t *ev, bwm_value_t *out)
             return BWM_OK;
         }
         case X_CMP:
-            if ((err = bwm_expr_eval(x->x_args[0], ev, &a)) ||
-                (err = bwm_expr_eval(x->x_args[1], ev, &b))) {
+            if ((err = bwm_expr_value(x->x_args[0], ev, &a, &pa)) ||
+                (err = bwm_expr_value(x->x_args[1], ev, &b, &pb))) {
                 return err;
             }
-            if (a.v_type == BWM_T_NULL || b.v_type == BWM_T_NULL) {
+            if (pa->v_type == BWM_T_NULL || pb->v_type == BWM_T_NULL) {
                 return VNULL(out);
             }
-            set_bool(out, cmp_holds(x->x_sub, compare(&a, &b)));
+            set_bool(out, cmp_holds(x->x_sub, compare(pa, pb)));
             return BWM_OK;
         case X_AND:
         case X_OR:
             /* Three-valued: FALSE decides AND, TRUE decides OR, else NULL wins over the rest. */
             unknown = 0;
             for (i = 0; i < 2; i++) {
-                if ((err = bwm_expr_eval(x->x_args[i], ev, &a))) {
+                if ((err = bwm_expr_value(x->x_args[i], ev, &a, &pa))) {
                     return err;
                 }
-                if (a.v_type == BWM_T_NULL) {
+                if (pa->v_type == BWM_T_NULL) {
                     unknown = 1;
-                } else if (a.u.v_bool == (x->x_op == X_OR)) {
+                } else if (pa->u.v_bool == (x->x_op == X_OR)) {
                     set_bool(out, x->x_op == X_OR);
                     return BWM_OK;
                 }
@@ -1277,10 +1300,11 @@ bwm_err_t bwm_expr_eval(const bwm_expr_t *x, bwm_eval_t *ev, bwm_value_t *out)
 
 int bwm_expr_test(const bwm_expr_t *x, bwm_eval_t *ev)
 {
-    bwm_value_t v;
+    bwm_value_t tmp;
+    const bwm_value_t *v;
 
-    if (bwm_expr_eval(x, ev, &v) != BWM_OK) {
+    if (bwm_expr_value(x, ev, &tmp, &v) != BWM_OK) {
         return -1;
     }
-    return v.v_type == BWM_T_BOOL && v.u.v_bool;
+    return v->v_type == BWM_T_BOOL && v->u.v_bool;
 }

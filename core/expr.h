@@ -75,6 +75,14 @@ typedef struct bwm_eval {
  */
 bwm_err_t bwm_expr_eval(const bwm_expr_t *x, bwm_eval_t *ev, bwm_value_t *out);
 
+/*
+ * The value of x, as bwm_expr_eval() gives it, without a copy or a call when
+ * x is a column, constant, aggregate or key: *out then points at that value
+ * (valid while ev is). Otherwise x is evaluated into *tmp, and *out is tmp.
+ */
+bwm_err_t bwm_expr_value(const bwm_expr_t *x, bwm_eval_t *ev, bwm_value_t *tmp,
+                         const bwm_value_t **out);
+
 /* Evaluates a condition: 1 only when it is TRUE (NULL and FALSE give 0), -1 on error. */
 int bwm_expr_test(const bwm_expr_t *x, bwm_eval_t *ev);
 

@@ -14,15 +14,12 @@ static uint64_t xxh_rotl(uint64_t x, int r)
     return (x << r) | (x >> (64 - r));
 }
 
+/* Little-endian reads, written so that the compiler makes each one load. */
 static uint64_t xxh_read64(const uint8_t *p)
 {
-    uint64_t v = 0;
-    int i;
-
-    for (i = 7; i >= 0; i--) {
-        v = (v << 8) | p[i];
-    }
-    return v;
+    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
+           (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 |
+           (uint64_t)p[7] << 56;
 }
 
 static uint64_t xxh_read32(const uint8_t *p)
