@@ -412,7 +412,7 @@ def evaluate(res):
                          f"{ratio:.1f}x", verdict(ratio >= TARGETS["s2_cpu_ratio"])))
         rpr = s2["bwm"]["redis_commands"] / s2["bwm"]["records"]
         rows.append(("S2 Redis commands per input record", f"<= {TARGETS['s2_redis_per_record']}",
-                     f"{rpr:.4f}", verdict(rpr <= TARGETS["s2_redis_per_record"])))
+                     f"{rpr:.5f}", verdict(rpr <= TARGETS["s2_redis_per_record"])))
     for sc in ("s2", "s4"):
         r = res.get(sc)
         if r and "bwm" in r and "kstreams" in r:
@@ -476,7 +476,7 @@ def engine_rows(res):
                          f"{m['results']:,}" if eng != "floor" else "-",
                          f"{m['broker_cpu_s']:.1f}",
                          f"{m['redis_cpu_s']:.1f}" if eng != "floor" else "-",
-                         f"{m['redis_commands'] / m['records']:.4f}" if eng == "bwm" else "-"])
+                         f"{m['redis_commands'] / m['records']:.5f}" if eng == "bwm" else "-"])
     return rows
 
 
