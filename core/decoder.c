@@ -807,7 +807,12 @@ static int run_act(rd_t *r, const act_t *a, bwm_value_t *out, size_t depth)
 
     switch (a->a_kind) {
         case ACT_SKIP:
-            /* The scalars of flat records first, without a call. */
+            /*
+             * The frequent scalars without a call to skip(). Its depth check
+             * cannot fail here: a skipped field is reached from run_prog(),
+             * which has checked its depth (a union's branch is never skipped:
+             * it is read, or null, or an error).
+             */
             switch (a->a_node->an_type) {
                 case BWM_AVRO_LONG:
                     return read_long(r, a->a_name, &v);
