@@ -500,8 +500,10 @@ static bwm_err_t produce_outputs(bwm_processor_t *p, part_t *pt)
         size_t keylen = o->o_key_len;
 
         if (p->p_plan->p_stateless) {
-            key = bwm_kept_get(&pt->pt_kept, o->o_row)->key;
-            keylen = bwm_kept_get(&pt->pt_kept, o->o_row)->key_len;
+            const rd_kafka_message_t *in = bwm_kept_get(&pt->pt_kept, o->o_row);
+
+            key = in->key;
+            keylen = in->key_len;
         }
         bwm_buf_reset(&p->p_enc);
         if (o->o_kind == BWM_OUT_RESULT) {
