@@ -86,6 +86,11 @@ $(UNIT_BIN): $(call obj,$(UNIT_SRC)) $(B)/libbwm.a
 	@echo "  LINK  $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(TEST_LIBS)
 
+# Reads a topic through bwm's source and checks its offsets (tests/integration/test_source.py).
+$(B)/test-source-reader: $(call obj,tests/integration/source_reader.c) $(B)/libbwm.a
+	@echo "  LINK  $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
 $(B)/bench-core: $(call obj,tests/bench/core_bench.c) $(B)/libbwm.a
 	@echo "  LINK  $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
@@ -116,7 +121,7 @@ bench-core: $(B)/bench-core
 test-unit: $(UNIT_BIN)
 	$(UNIT_BIN) --jobs 2
 
-test-integration: $(BIN)
+test-integration: $(BIN) $(B)/test-source-reader
 	BWM_BIN=$(abspath $(BIN)) $(VENV)/bin/python -m pytest -q tests/integration
 
 # Everything CI runs: lint, unit tests (release and ASan+UBSan), integration tests.
@@ -135,7 +140,8 @@ deps:
 
 lint:
 	@echo "  LINT  clang-format, core/ purity, cppcheck"
-	$(Q)clang-format --dry-run --Werror $(wildcard cmd/*.[ch] core/*.[ch] connectors/*.[ch] connectors/*/*.[ch] tests/unit/*.[ch] tests/bench/*.[ch] tests/fuzz/*.[ch])
+	$(Q)clang-format --dry-run --Werror $(wildcard cmd/*.[ch] core/*.[ch] connectors/*.[ch] connectors/*/*.[ch] tests/unit/*.[ch] tests/bench/*.[ch] tests/fuzz/*.[ch] \
+	    tests/integration/*.[ch])
 	@if grep -nE '#include *[<"](librdkafka/)?(rdkafka|hiredis/hiredis|hiredis|curl/curl)[^>"]*[>"]' core/*.[ch]; then \
 	    echo "lint: core/ must not include librdkafka, hiredis or curl headers"; exit 1; fi
 	@if grep -nE '\b(clock_gettime|gettimeofday|time\(|socket\(|pthread_)' core/*.c; then \

@@ -3,6 +3,8 @@
  * offsets and their metadata of the partitions it takes, commits with
  * acknowledgements on a queue of their own, and a wake-up pipe that
  * librdkafka writes to when the consumer or commit queue gets something.
+ * Partitions kept through a rebalance are read on from the last record
+ * returned (connectors/kafka/follow.h).
  */
 #include "connectors/kafka/group.h"
 
@@ -12,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "connectors/kafka/follow.h"
 #include "connectors/kafka/kconf.h"
 #include "connectors/kafka/rebalance.h"
 #include "connectors/log.h"
@@ -20,6 +23,8 @@ struct bwm_group {
     rd_kafka_t *g_rk;
     rd_kafka_queue_t *g_consumerq;
     rd_kafka_queue_t *g_commitq;
+    bwm_follow_t *g_follow;
+    int64_t g_reset; /* where a partition without a committed offset starts */
     int g_pipe[2];
     int g_timeout_ms;
     const bwm_group_handler_t *g_handler;
@@ -47,6 +52,18 @@ static void apply(bwm_group_t *g, rd_kafka_t *rk, rd_kafka_topic_partition_list_
     }
 }
 
+/* The logical offset kafka.auto.offset.reset gives a partition without a committed offset. */
+static int64_t reset_offset(const bwm_conf_t *conf)
+{
+    const char *reset = bwm_kconf_get(conf, "auto.offset.reset", "earliest");
+
+    if (strcmp(reset, "latest") == 0 || strcmp(reset, "largest") == 0 ||
+        strcmp(reset, "end") == 0) {
+        return RD_KAFKA_OFFSET_END;
+    }
+    return RD_KAFKA_OFFSET_BEGINNING;
+}
+
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
@@ -54,6 +71,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     rd_kafka_resp_err_t cerr;
     int i, lost;
 
+    bwm_follow_rebalance(g->g_follow);
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         cerr = rd_kafka_committed(rk, parts, g->g_timeout_ms);
         if (cerr) {
@@ -69,6 +87,11 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 memcpy(meta, tp->metadata, tp->metadata_size);
                 meta[tp->metadata_size] = '\0';
             }
+            if (bwm_follow_assigned(g->g_follow, tp->topic, tp->partition,
+                                    committed >= 0 ? committed : g->g_reset) != 0) {
+                set_failed(g, "cannot take partitions", "out of memory");
+                return;
+            }
             g->g_handler->gh_assigned(g->g_opaque, tp->topic, tp->partition, committed, meta);
             tp->offset = committed >= 0 ? committed : RD_KAFKA_OFFSET_INVALID;
             BWM_LOG(BWM_LOG_INFO, BWM_FAC_KAFKA, "assigned %s [%d], %s %lld%s%s", tp->topic,
@@ -83,6 +106,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
         lost = rd_kafka_assignment_lost(rk);
         for (i = 0; i < parts->cnt; i++) {
+            bwm_follow_revoked(g->g_follow, parts->elems[i].topic, parts->elems[i].partition);
             g->g_handler->gh_revoked(g->g_opaque, parts->elems[i].topic, parts->elems[i].partition,
                                      lost);
             BWM_LOG(lost ? BWM_LOG_WARN : BWM_LOG_INFO, BWM_FAC_KAFKA, "%s %s [%d]",
@@ -93,6 +117,9 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         return;
     }
     BWM_LOG(BWM_LOG_ERR, BWM_FAC_KAFKA, "rebalance failed: %s", rd_kafka_err2str(err));
+    for (i = 0; i < parts->cnt; i++) {
+        bwm_follow_revoked(g->g_follow, parts->elems[i].topic, parts->elems[i].partition);
+    }
     apply(g, rk, parts, 0);
 }
 
@@ -118,6 +145,7 @@ void bwm_group_destroy(bwm_group_t *g)
         close(g->g_pipe[0]);
         close(g->g_pipe[1]);
     }
+    bwm_follow_destroy(g->g_follow);
     free(g);
 }
 
@@ -148,6 +176,10 @@ bwm_err_t bwm_group_new(const bwm_conf_t *conf, const char *const *topics, size_
         return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
     g->g_pipe[0] = g->g_pipe[1] = -1;
+    if (!(g->g_follow = bwm_follow_new())) {
+        bwm_group_destroy(g);
+        return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
+    }
     g->g_handler = handler;
     g->g_opaque = opaque;
     g->g_timeout_ms = timeout_ms;
@@ -164,6 +196,7 @@ bwm_err_t bwm_group_new(const bwm_conf_t *conf, const char *const *topics, size_
         bwm_group_destroy(g);
         return BWM_ERR_INVALID;
     }
+    g->g_reset = reset_offset(conf);
     rd_kafka_conf_set_opaque(kc, g);
     rd_kafka_conf_set_rebalance_cb(kc, on_rebalance);
     g->g_rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, kerr, sizeof(kerr));
@@ -214,15 +247,18 @@ static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
 size_t bwm_group_poll(bwm_group_t *g, rd_kafka_message_t **msgs, size_t max)
 {
-    char drain[64];
-    ssize_t n;
+    char drain[64], why[512];
+    size_t n;
 
     while (read(g->g_pipe[0], drain, sizeof(drain)) > 0) {
     }
     rd_kafka_queue_poll_callback(g->g_commitq, 0);
     /* Serves rebalance callbacks as rd_kafka_consumer_poll() does, without a call per record. */
-    n = rd_kafka_consume_batch_queue(g->g_consumerq, 0, msgs, max);
-    return n > 0 ? (size_t)n : 0;
+    n = bwm_follow_consume(g->g_follow, g->g_consumerq, 0, msgs, max);
+    if (bwm_follow_resync(g->g_follow, g->g_rk, why, sizeof(why)) != 0) {
+        set_failed(g, "after a rebalance", why);
+    }
+    return n;
 }
 
 int bwm_group_fd(const bwm_group_t *g)

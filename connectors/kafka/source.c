@@ -4,6 +4,8 @@
  * partition's work before it goes. Assignment is cooperative-sticky by
  * default (only the partitions that move are revoked); the eager protocols
  * work too. Manual assignment reads chosen partitions without a group.
+ * Partitions kept through a rebalance are read on from where the runtime is
+ * (connectors/kafka/follow.h).
  */
 #include "connectors/kafka/source.h"
 
@@ -11,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "connectors/kafka/follow.h"
 #include "connectors/kafka/kconf.h"
 #include "connectors/kafka/rebalance.h"
 #include "connectors/kafka/wake.h"
@@ -20,6 +23,7 @@ struct bwm_source {
     rd_kafka_t *s_rk;
     rd_kafka_queue_t *s_queue; /* the consumer's queue, taken on the first poll */
     bwm_wake_t *s_wake;        /* NULL: source.fetch.wake.ms is 0 */
+    bwm_follow_t *s_follow;
     char *s_topic;
     const bwm_source_handler_t *s_handler;
     void *s_opaque;
@@ -28,16 +32,24 @@ struct bwm_source {
     char s_error[512];
 };
 
+/* Records the first fatal error of the source. */
+static void fail(bwm_source_t *s, const char *fmt, const char *what, const char *why)
+{
+    if (!s->s_failed) {
+        s->s_failed = 1;
+        snprintf(s->s_error, sizeof(s->s_error), fmt, what, why);
+        BWM_LOG(BWM_LOG_ERR, BWM_FAC_KAFKA, "%s", s->s_error);
+    }
+}
+
 /* Applies an assignment change; a failure fails the source. */
 static void apply(bwm_source_t *s, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts, int add)
 {
     char why[256];
 
     if (bwm_rebalance_apply(rk, parts, add, why, sizeof(why)) != 0) {
-        s->s_failed = 1;
-        snprintf(s->s_error, sizeof(s->s_error), "cannot %s partitions of %s: %s",
-                 add ? "take" : "release", s->s_topic, why);
-        BWM_LOG(BWM_LOG_ERR, BWM_FAC_KAFKA, "%s", s->s_error);
+        fail(s, add ? "cannot take partitions of %s: %s" : "cannot release partitions of %s: %s",
+             s->s_topic, why);
     }
 }
 
@@ -47,6 +59,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     bwm_source_t *s = opaque;
     int i, lost;
 
+    bwm_follow_rebalance(s->s_follow);
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         for (i = 0; i < parts->cnt; i++) {
             rd_kafka_topic_partition_t *tp = &parts->elems[i];
@@ -57,6 +70,10 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 s->s_failed = 1;
                 BWM_LOG(BWM_LOG_ERR, BWM_FAC_KAFKA, "cannot take %s [%d]: %s", tp->topic,
                         (int)tp->partition, s->s_error);
+                return;
+            }
+            if (bwm_follow_assigned(s->s_follow, tp->topic, tp->partition, offset) != 0) {
+                fail(s, "cannot take %s: %s", tp->topic, "out of memory");
                 return;
             }
             tp->offset = offset;
@@ -71,6 +88,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         lost = rd_kafka_assignment_lost(rk);
         for (i = 0; i < parts->cnt; i++) {
             s->s_handler->sh_revoked(s->s_opaque, parts->elems[i].partition, lost);
+            bwm_follow_revoked(s->s_follow, parts->elems[i].topic, parts->elems[i].partition);
             BWM_LOG(lost ? BWM_LOG_WARN : BWM_LOG_INFO, BWM_FAC_KAFKA, "%s %s [%d]",
                     lost ? "lost" : "released", parts->elems[i].topic,
                     (int)parts->elems[i].partition);
@@ -79,6 +97,9 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         return;
     }
     BWM_LOG(BWM_LOG_ERR, BWM_FAC_KAFKA, "rebalance failed: %s", rd_kafka_err2str(err));
+    for (i = 0; i < parts->cnt; i++) {
+        bwm_follow_revoked(s->s_follow, parts->elems[i].topic, parts->elems[i].partition);
+    }
     apply(s, rk, parts, 0);
 }
 
@@ -104,7 +125,8 @@ bwm_err_t bwm_source_new(const bwm_conf_t *conf, const char *topic, const char *
     rd_kafka_resp_err_t err;
     char kerr[512];
 
-    if (!s) {
+    if (!s || !(s->s_follow = bwm_follow_new())) {
+        free(s);
         return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
     s->s_handler = handler;
@@ -112,6 +134,7 @@ bwm_err_t bwm_source_new(const bwm_conf_t *conf, const char *topic, const char *
     s->s_topic = strdup(topic);
     kc = bwm_kconf_new(conf, defaults, errstr, errstr_size);
     if (!kc || !s->s_topic) {
+        bwm_follow_destroy(s->s_follow);
         free(s->s_topic);
         free(s);
         return BWM_ERR_INVALID;
@@ -121,6 +144,7 @@ bwm_err_t bwm_source_new(const bwm_conf_t *conf, const char *topic, const char *
     s->s_rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, kerr, sizeof(kerr));
     if (!s->s_rk) {
         rd_kafka_conf_destroy(kc);
+        bwm_follow_destroy(s->s_follow);
         free(s->s_topic);
         free(s);
         return bwm_err_set(BWM_ERR_INVALID, errstr, errstr_size, "cannot create consumer: %s",
@@ -246,32 +270,36 @@ void bwm_source_destroy(bwm_source_t *s)
         bwm_wake_destroy(s->s_wake);
         rd_kafka_destroy(s->s_rk);
     }
+    bwm_follow_destroy(s->s_follow);
     free(s->s_topic);
     free(s);
 }
 
 size_t bwm_source_poll(bwm_source_t *s, int timeout_ms, rd_kafka_message_t **msgs, size_t max)
 {
-    ssize_t n;
+    size_t n;
+    char why[512];
 
     if (!s->s_queue && !(s->s_queue = rd_kafka_queue_get_consumer(s->s_rk))) {
         return 0;
     }
     /* What is there now, in one call; only when nothing is, a wait for the first to come. */
-    n = rd_kafka_consume_batch_queue(s->s_queue, 0, msgs, max);
+    n = bwm_follow_consume(s->s_follow, s->s_queue, 0, msgs, max);
     if (s->s_wake) {
         size_t bytes = 0, i;
 
-        for (i = 0; i < (size_t)(n > 0 ? n : 0); i++) {
+        for (i = 0; i < n; i++) {
             bytes += msgs[i]->len;
         }
-        bwm_wake_check(s->s_wake, n > 0 ? (size_t)n : 0, bytes,
-                       (size_t)rd_kafka_queue_length(s->s_queue));
+        bwm_wake_check(s->s_wake, n, bytes, (size_t)rd_kafka_queue_length(s->s_queue));
     }
     if (n == 0) {
-        n = rd_kafka_consume_batch_queue(s->s_queue, timeout_ms, msgs, 1);
+        n = bwm_follow_consume(s->s_follow, s->s_queue, timeout_ms, msgs, 1);
     }
-    return n > 0 ? (size_t)n : 0;
+    if (bwm_follow_resync(s->s_follow, s->s_rk, why, sizeof(why)) != 0) {
+        fail(s, "after a rebalance of %s: %s", s->s_topic, why);
+    }
+    return n;
 }
 
 void bwm_source_commit(bwm_source_t *s, int32_t partition, int64_t next_offset)
@@ -295,6 +323,7 @@ bwm_err_t bwm_source_seek(bwm_source_t *s, int32_t partition, int64_t offset, ch
     bwm_err_t ret = BWM_OK;
 
     rd_kafka_topic_partition_list_add(l, s->s_topic, partition)->offset = offset;
+    bwm_follow_sought(s->s_follow, s->s_topic, partition, offset);
     e = rd_kafka_seek_partitions(s->s_rk, l, 10000);
     if (e) {
         ret = bwm_err_set(BWM_ERR_TRANSPORT, errstr, errstr_size, "cannot seek %s [%d] to %lld: %s",

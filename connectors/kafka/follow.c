@@ -1,0 +1,279 @@
+/*
+ * follow.c: the offset after the last message returned, per topic and
+ * partition, and the seeks that put kept partitions back there after a
+ * rebalance (see follow.h for why).
+ */
+#include "connectors/kafka/follow.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "connectors/log.h"
+
+/* How long a seek's answer is waited for, and how often a seek is tried. */
+#define SEEK_WAIT_MS 1000
+#define SEEK_TRIES   10
+
+typedef struct held {
+    int h_assigned;
+    int h_resync;   /* kept through a rebalance: to be read again from h_next */
+    int h_sought;   /* moved by the caller from a callback of the current poll */
+    int64_t h_next; /* the offset after the last message returned, or the start */
+} held_t;
+
+typedef struct topic {
+    char *t_name;
+    const rd_kafka_topic_t *t_rkt; /* the handle its messages carry, once seen */
+    held_t *t_parts;               /* by partition */
+    int32_t t_nparts;
+} topic_t;
+
+struct bwm_follow {
+    topic_t *f_topics;
+    size_t f_ntopics;
+    int f_resync;  /* some h_resync is set */
+    int f_polling; /* inside rd_kafka_consume_batch_queue(), where callbacks run */
+};
+
+bwm_follow_t *bwm_follow_new(void)
+{
+    return calloc(1, sizeof(bwm_follow_t));
+}
+
+void bwm_follow_destroy(bwm_follow_t *f)
+{
+    size_t i;
+
+    if (!f) {
+        return;
+    }
+    for (i = 0; i < f->f_ntopics; i++) {
+        free(f->f_topics[i].t_name);
+        free(f->f_topics[i].t_parts);
+    }
+    free(f->f_topics);
+    free(f);
+}
+
+/* topic's partition, made when grow is set; NULL when unknown or out of memory. */
+static held_t *held_get(bwm_follow_t *f, const char *name, int32_t partition, int grow)
+{
+    topic_t *t = NULL;
+    size_t i;
+
+    for (i = 0; i < f->f_ntopics && !t; i++) {
+        t = strcmp(f->f_topics[i].t_name, name) == 0 ? &f->f_topics[i] : NULL;
+    }
+    if (!t && grow) {
+        topic_t *n = realloc(f->f_topics, (f->f_ntopics + 1) * sizeof(*n));
+
+        if (!n) {
+            return NULL;
+        }
+        f->f_topics = n;
+        t = &f->f_topics[f->f_ntopics];
+        memset(t, 0, sizeof(*t));
+        if (!(t->t_name = strdup(name))) {
+            return NULL;
+        }
+        f->f_ntopics++;
+    }
+    if (!t || partition < 0 || (partition >= t->t_nparts && !grow)) {
+        return NULL;
+    }
+    if (partition >= t->t_nparts) {
+        held_t *n = realloc(t->t_parts, (size_t)(partition + 1) * sizeof(*n));
+
+        if (!n) {
+            return NULL;
+        }
+        memset(n + t->t_nparts, 0, (size_t)(partition + 1 - t->t_nparts) * sizeof(*n));
+        t->t_parts = n;
+        t->t_nparts = partition + 1;
+    }
+    return &t->t_parts[partition];
+}
+
+/* The partition a message is of, found by its topic handle first; NULL when not followed. */
+static held_t *held_of(bwm_follow_t *f, const rd_kafka_message_t *m)
+{
+    topic_t *t = NULL;
+    size_t i;
+
+    for (i = 0; i < f->f_ntopics && !t; i++) {
+        t = f->f_topics[i].t_rkt == m->rkt ? &f->f_topics[i] : NULL;
+    }
+    if (!t) {
+        const char *name = rd_kafka_topic_name(m->rkt);
+
+        for (i = 0; i < f->f_ntopics && !t; i++) {
+            t = strcmp(f->f_topics[i].t_name, name) == 0 ? &f->f_topics[i] : NULL;
+        }
+        if (!t) {
+            return NULL;
+        }
+        t->t_rkt = m->rkt;
+    }
+    return m->partition >= 0 && m->partition < t->t_nparts ? &t->t_parts[m->partition] : NULL;
+}
+
+void bwm_follow_rebalance(bwm_follow_t *f)
+{
+    size_t i;
+    int32_t k;
+
+    for (i = 0; i < f->f_ntopics; i++) {
+        for (k = 0; k < f->f_topics[i].t_nparts; k++) {
+            held_t *h = &f->f_topics[i].t_parts[k];
+
+            h->h_resync = h->h_assigned;
+            f->f_resync |= h->h_assigned;
+        }
+    }
+}
+
+int bwm_follow_assigned(bwm_follow_t *f, const char *topic, int32_t partition, int64_t offset)
+{
+    held_t *h = held_get(f, topic, partition, 1);
+
+    if (!h) {
+        return -1;
+    }
+    h->h_assigned = 1;
+    h->h_resync = 0;
+    h->h_sought = 0;
+    h->h_next = offset;
+    return 0;
+}
+
+void bwm_follow_revoked(bwm_follow_t *f, const char *topic, int32_t partition)
+{
+    held_t *h = held_get(f, topic, partition, 0);
+
+    if (h) {
+        h->h_assigned = 0;
+        h->h_resync = 0;
+    }
+}
+
+void bwm_follow_sought(bwm_follow_t *f, const char *topic, int32_t partition, int64_t offset)
+{
+    held_t *h = f ? held_get(f, topic, partition, 0) : NULL;
+
+    if (h) {
+        /*
+         * From a callback, what the poll takes of the partition may be from
+         * before the seek or after it: all is dropped, and the partition
+         * sought again once the poll is over.
+         */
+        h->h_next = offset;
+        h->h_resync = f->f_polling && h->h_assigned;
+        h->h_sought = f->f_polling;
+        f->f_resync |= h->h_resync;
+    }
+}
+
+size_t bwm_follow_consume(bwm_follow_t *f, rd_kafka_queue_t *q, int timeout_ms,
+                          rd_kafka_message_t **msgs, size_t max)
+{
+    ssize_t got;
+    size_t i, n, kept = 0;
+
+    if (!f) {
+        got = rd_kafka_consume_batch_queue(q, timeout_ms, msgs, max);
+        return got > 0 ? (size_t)got : 0;
+    }
+    f->f_polling = 1;
+    got = rd_kafka_consume_batch_queue(q, timeout_ms, msgs, max);
+    f->f_polling = 0;
+    n = got > 0 ? (size_t)got : 0;
+    for (i = 0; i < n; i++) {
+        rd_kafka_message_t *m = msgs[i];
+        held_t *h = m->err ? NULL : held_of(f, m);
+
+        if (h && (h->h_sought || (h->h_resync && h->h_next >= 0 && m->offset != h->h_next))) {
+            rd_kafka_message_destroy(m);
+            continue;
+        }
+        if (h) {
+            h->h_next = m->offset + 1;
+        }
+        msgs[kept++] = m;
+    }
+    return kept;
+}
+
+/*
+ * Seeks the partitions of l to their offsets and returns a list of those not
+ * moved; l is freed. The answer to a seek is dropped when another change of
+ * the partition (librdkafka resuming it after the rebalance, say) follows it
+ * closely, so the wait is short and the position decides: a seek clears it
+ * until a message is read, and none is read here.
+ */
+static rd_kafka_topic_partition_list_t *
+seek_once(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *l, char *errstr, size_t errstr_size)
+{
+    rd_kafka_topic_partition_list_t *pos = rd_kafka_topic_partition_list_copy(l);
+    rd_kafka_topic_partition_list_t *left = rd_kafka_topic_partition_list_new(l->cnt);
+    rd_kafka_error_t *e = rd_kafka_seek_partitions(rk, l, SEEK_WAIT_MS);
+    int i;
+
+    if (e) {
+        snprintf(errstr, errstr_size, "%s", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    }
+    rd_kafka_position(rk, pos);
+    for (i = 0; i < l->cnt; i++) {
+        rd_kafka_topic_partition_t *tp = &l->elems[i];
+
+        if (!pos->elems[i].err && pos->elems[i].offset == RD_KAFKA_OFFSET_INVALID) {
+            continue;
+        }
+        if (tp->err && tp->err != RD_KAFKA_RESP_ERR__IN_PROGRESS) {
+            snprintf(errstr, errstr_size, "%s", rd_kafka_err2str(tp->err));
+        }
+        rd_kafka_topic_partition_list_add(left, tp->topic, tp->partition)->offset = tp->offset;
+    }
+    rd_kafka_topic_partition_list_destroy(pos);
+    rd_kafka_topic_partition_list_destroy(l);
+    return left;
+}
+
+int bwm_follow_resync(bwm_follow_t *f, rd_kafka_t *rk, char *errstr, size_t errstr_size)
+{
+    rd_kafka_topic_partition_list_t *l;
+    char why[512] = "no answer";
+    size_t i;
+    int32_t k;
+    int tries;
+
+    if (!f || !f->f_resync) {
+        return 0;
+    }
+    f->f_resync = 0;
+    l = rd_kafka_topic_partition_list_new(4);
+    for (i = 0; i < f->f_ntopics; i++) {
+        for (k = 0; k < f->f_topics[i].t_nparts; k++) {
+            held_t *h = &f->f_topics[i].t_parts[k];
+
+            h->h_sought = 0;
+            if (h->h_resync) {
+                h->h_resync = 0;
+                rd_kafka_topic_partition_list_add(l, f->f_topics[i].t_name, k)->offset = h->h_next;
+                BWM_LOG(BWM_LOG_DEBUG, BWM_FAC_KAFKA, "kept %s [%d]: reading on from offset %lld",
+                        f->f_topics[i].t_name, (int)k, (long long)h->h_next);
+            }
+        }
+    }
+    for (tries = 0; l->cnt > 0 && tries < SEEK_TRIES; tries++) {
+        l = seek_once(rk, l, why, sizeof(why));
+    }
+    if (l->cnt > 0) {
+        snprintf(errstr, errstr_size, "cannot move %s [%d] back to offset %lld: %s",
+                 l->elems[0].topic, (int)l->elems[0].partition, (long long)l->elems[0].offset, why);
+    }
+    k = l->cnt;
+    rd_kafka_topic_partition_list_destroy(l);
+    return k > 0 ? -1 : 0;
+}
