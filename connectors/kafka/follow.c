@@ -157,7 +157,8 @@ void bwm_follow_revoked(bwm_follow_t *f, const char *topic, int32_t partition)
     }
 }
 
-void bwm_follow_sought(bwm_follow_t *f, const char *topic, int32_t partition, int64_t offset)
+/* The caller moves topic's partition to offset. */
+static void sought(bwm_follow_t *f, const char *topic, int32_t partition, int64_t offset)
 {
     held_t *h = f ? held_get(f, topic, partition, 0) : NULL;
 
@@ -208,8 +209,8 @@ size_t bwm_follow_consume(bwm_follow_t *f, rd_kafka_queue_t *q, int timeout_ms,
  * Seeks the partitions of l to their offsets and returns a list of those not
  * moved; l is freed. The answer to a seek is dropped when another change of
  * the partition (librdkafka resuming it after the rebalance, say) follows it
- * closely, so the wait is short and the position decides: a seek clears it
- * until a message is read, and none is read here.
+ * closely, so the wait is short and, for a seek not answered, the position
+ * decides: a seek clears it until a message is read, and none is read here.
  */
 static rd_kafka_topic_partition_list_t *
 seek_once(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *l, char *errstr, size_t errstr_size)
@@ -227,10 +228,11 @@ seek_once(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *l, char *errstr, size
     for (i = 0; i < l->cnt; i++) {
         rd_kafka_topic_partition_t *tp = &l->elems[i];
 
-        if (!pos->elems[i].err && pos->elems[i].offset == RD_KAFKA_OFFSET_INVALID) {
+        if (!tp->err || (tp->err == RD_KAFKA_RESP_ERR__IN_PROGRESS && !pos->elems[i].err &&
+                         pos->elems[i].offset == RD_KAFKA_OFFSET_INVALID)) {
             continue;
         }
-        if (tp->err && tp->err != RD_KAFKA_RESP_ERR__IN_PROGRESS) {
+        if (tp->err != RD_KAFKA_RESP_ERR__IN_PROGRESS) {
             snprintf(errstr, errstr_size, "%s", rd_kafka_err2str(tp->err));
         }
         rd_kafka_topic_partition_list_add(left, tp->topic, tp->partition)->offset = tp->offset;
@@ -240,13 +242,40 @@ seek_once(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *l, char *errstr, size
     return left;
 }
 
+/* Seeks the partitions of l (freed) to their offsets. Returns 0, or -1 with errstr. */
+static int seek_all(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *l, char *errstr,
+                    size_t errstr_size)
+{
+    char why[512] = "no answer";
+    int tries, left;
+
+    for (tries = 0; l->cnt > 0 && tries < SEEK_TRIES; tries++) {
+        l = seek_once(rk, l, why, sizeof(why));
+    }
+    if (l->cnt > 0) {
+        snprintf(errstr, errstr_size, "cannot seek %s [%d] to offset %lld: %s", l->elems[0].topic,
+                 (int)l->elems[0].partition, (long long)l->elems[0].offset, why);
+    }
+    left = l->cnt;
+    rd_kafka_topic_partition_list_destroy(l);
+    return left > 0 ? -1 : 0;
+}
+
+int bwm_follow_seek(bwm_follow_t *f, rd_kafka_t *rk, const char *topic, int32_t partition,
+                    int64_t offset, char *errstr, size_t errstr_size)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+
+    rd_kafka_topic_partition_list_add(l, topic, partition)->offset = offset;
+    sought(f, topic, partition, offset);
+    return seek_all(rk, l, errstr, errstr_size);
+}
+
 int bwm_follow_resync(bwm_follow_t *f, rd_kafka_t *rk, char *errstr, size_t errstr_size)
 {
     rd_kafka_topic_partition_list_t *l;
-    char why[512] = "no answer";
     size_t i;
     int32_t k;
-    int tries;
 
     if (!f || !f->f_resync) {
         return 0;
@@ -266,14 +295,5 @@ int bwm_follow_resync(bwm_follow_t *f, rd_kafka_t *rk, char *errstr, size_t errs
             }
         }
     }
-    for (tries = 0; l->cnt > 0 && tries < SEEK_TRIES; tries++) {
-        l = seek_once(rk, l, why, sizeof(why));
-    }
-    if (l->cnt > 0) {
-        snprintf(errstr, errstr_size, "cannot move %s [%d] back to offset %lld: %s",
-                 l->elems[0].topic, (int)l->elems[0].partition, (long long)l->elems[0].offset, why);
-    }
-    k = l->cnt;
-    rd_kafka_topic_partition_list_destroy(l);
-    return k > 0 ? -1 : 0;
+    return seek_all(rk, l, errstr, errstr_size);
 }

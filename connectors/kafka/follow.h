@@ -42,11 +42,13 @@ int bwm_follow_assigned(bwm_follow_t *f, const char *topic, int32_t partition, i
 void bwm_follow_revoked(bwm_follow_t *f, const char *topic, int32_t partition);
 
 /*
- * The caller moved topic's partition to offset. From a rebalance callback,
- * what the poll takes of the partition is dropped, as it may be from before
- * the seek, and bwm_follow_resync() seeks it again.
+ * Seeks topic's partition to offset, retrying a seek librdkafka does not
+ * confirm. From a rebalance callback, what the poll takes of the partition
+ * is dropped, as it may be from before the seek, and bwm_follow_resync()
+ * seeks it again. Returns 0, or -1 with errstr.
  */
-void bwm_follow_sought(bwm_follow_t *f, const char *topic, int32_t partition, int64_t offset);
+int bwm_follow_seek(bwm_follow_t *f, rd_kafka_t *rk, const char *topic, int32_t partition,
+                    int64_t offset, char *errstr, size_t errstr_size);
 
 /*
  * rd_kafka_consume_batch_queue(q, timeout_ms, msgs, max), less what must not

@@ -318,24 +318,11 @@ void bwm_source_commit(bwm_source_t *s, int32_t partition, int64_t next_offset)
 bwm_err_t bwm_source_seek(bwm_source_t *s, int32_t partition, int64_t offset, char *errstr,
                           size_t errstr_size)
 {
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_error_t *e;
-    bwm_err_t ret = BWM_OK;
-
-    rd_kafka_topic_partition_list_add(l, s->s_topic, partition)->offset = offset;
-    bwm_follow_sought(s->s_follow, s->s_topic, partition, offset);
-    e = rd_kafka_seek_partitions(s->s_rk, l, 10000);
-    if (e) {
-        ret = bwm_err_set(BWM_ERR_TRANSPORT, errstr, errstr_size, "cannot seek %s [%d] to %lld: %s",
-                          s->s_topic, (int)partition, (long long)offset, rd_kafka_error_string(e));
-        rd_kafka_error_destroy(e);
-    } else if (l->elems[0].err) {
-        ret = bwm_err_set(BWM_ERR_TRANSPORT, errstr, errstr_size, "cannot seek %s [%d] to %lld: %s",
-                          s->s_topic, (int)partition, (long long)offset,
-                          rd_kafka_err2str(l->elems[0].err));
+    if (bwm_follow_seek(s->s_follow, s->s_rk, s->s_topic, partition, offset, errstr, errstr_size) !=
+        0) {
+        return BWM_ERR_TRANSPORT;
     }
-    rd_kafka_topic_partition_list_destroy(l);
-    return ret;
+    return BWM_OK;
 }
 
 int bwm_source_failed(const bwm_source_t *s, char *errstr, size_t errstr_size)
