@@ -12,6 +12,7 @@ import json
 import os
 import pty
 import re
+import statistics
 import subprocess
 import threading
 import time
@@ -350,19 +351,25 @@ def test_a_small_fetch_queue_is_refilled_at_once_by_the_wake(stack, tmp_path):
                     "kafka.fetch.max.bytes=131072", "kafka.message.max.bytes=131072",
                     "log.level=debug", "log.debug=kafka"):
         small += ["-X", setting]
-    walls, wakes = {}, {}
-    for name, period in (("wake", 10), ("no wake", 0)):
-        t0 = time.monotonic()
-        out = ok(replay(job, "--from", "earliest", "--namespace", f"{job.namespace}.{period}",
-                        "--output-topic", f"{job.output}.{period}", *small,
-                        "-X", f"source.fetch.wake.ms={period}"))
-        walls[name] = time.monotonic() - t0
-        wakes[name] = out.stderr.count("woke the fetchers")
-        c = counts(out.stderr)
-        assert c["read"] == n and c["applied"] + c["filtered"] + c["dead-lettered"] == n, c
-    print(f"{n} records, queue of 2000 messages: {walls} s, wakes {wakes}")
+    # Three replays each way, alternating, into namespaces of their own: the medians are
+    # compared, so that a moment of load on the machine does not decide.
+    walls, wakes = {"wake": [], "no wake": []}, {"wake": 0, "no wake": 0}
+    for run in range(3):
+        for name, period in (("wake", 10), ("no wake", 0)):
+            t0 = time.monotonic()
+            out = ok(replay(job, "--from", "earliest",
+                            "--namespace", f"{job.namespace}.{period}.{run}",
+                            "--output-topic", f"{job.output}.{period}.{run}", *small,
+                            "-X", f"source.fetch.wake.ms={period}"))
+            walls[name].append(time.monotonic() - t0)
+            wakes[name] += out.stderr.count("woke the fetchers")
+            c = counts(out.stderr)
+            assert c["read"] == n and c["applied"] + c["filtered"] + c["dead-lettered"] == n, c
+    median = {name: statistics.median(w) for name, w in walls.items()}
+    print(f"{n} records, queue of 2000 messages: walls {walls} s, medians {median} s, "
+          f"wakes {wakes}")
     assert wakes["wake"] > 0 and wakes["no wake"] == 0, wakes
-    assert walls["wake"] * 3 < walls["no wake"], walls
+    assert median["wake"] * 3 < median["no wake"], median
 
 
 def test_replay_throughput_and_progress_on_a_terminal(stack, tmp_path):
