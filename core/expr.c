@@ -47,6 +47,13 @@ typedef enum xfn {
     FN_LEN,
 } xfn_t;
 
+/* One comparison of a column with a constant, in a condition flattened for bwm_expr_test(). */
+typedef struct term {
+    int t_slot;
+    int t_op; /* bwm_op_t, the column on the left */
+    const bwm_value_t *t_const;
+} term_t;
+
 struct bwm_expr {
     xop_t x_op;
     int x_sub;            /* bwm_op_t of ARITH and CMP, xfn_t of FUNC, IS NOT NULL, NOT IN */
@@ -61,6 +68,8 @@ struct bwm_expr {
     int x_has_operand; /* CASE x WHEN ... */
     bwm_expr_t **x_args;
     size_t x_nargs;
+    term_t *x_terms; /* the root of an AND of column-constant comparisons, flattened */
+    size_t x_nterms;
 };
 
 static const struct {
@@ -92,6 +101,7 @@ void bwm_expr_destroy(bwm_expr_t *x)
     }
     free(x->x_args);
     free(x->x_const_str);
+    free(x->x_terms);
     free(x);
 }
 
@@ -609,15 +619,68 @@ static int compile(const bwm_ast_t *a, const bwm_expr_scope_t *sc, bwm_expr_t **
     return bwm_sql_fail(err, a->a_pos, "unsupported expression");
 }
 
+/* The comparison a column-constant comparison makes with its operands swapped. */
+static int mirrored(int op)
+{
+    switch (op) {
+        case BWM_OP_LT:
+            return BWM_OP_GT;
+        case BWM_OP_LE:
+            return BWM_OP_GE;
+        case BWM_OP_GT:
+            return BWM_OP_LT;
+        case BWM_OP_GE:
+            return BWM_OP_LE;
+        default:
+            return op;
+    }
+}
+
+/*
+ * Counts (terms NULL) or writes the comparisons of x, when x is an AND of
+ * comparisons of a column with a non-null constant. Returns -1 when it is
+ * anything else.
+ */
+static int flatten(const bwm_expr_t *x, term_t *terms, size_t *n)
+{
+    const bwm_expr_t *l, *r;
+
+    if (x->x_op == X_AND) {
+        return flatten(x->x_args[0], terms, n) || flatten(x->x_args[1], terms, n) ? -1 : 0;
+    }
+    if (x->x_op != X_CMP) {
+        return -1;
+    }
+    l = x->x_args[0];
+    r = x->x_args[1];
+    if (l->x_op == X_SLOT && r->x_op == X_CONST && r->x_const.v_type != BWM_T_NULL) {
+        if (terms) {
+            terms[*n] = (term_t){l->x_index, x->x_sub, &r->x_const};
+        }
+    } else if (r->x_op == X_SLOT && l->x_op == X_CONST && l->x_const.v_type != BWM_T_NULL) {
+        if (terms) {
+            terms[*n] = (term_t){r->x_index, mirrored(x->x_sub), &l->x_const};
+        }
+    } else {
+        return -1;
+    }
+    (*n)++;
+    return 0;
+}
+
 bwm_err_t bwm_expr_compile(const bwm_ast_t *a, const bwm_expr_scope_t *scope, bwm_expr_t **out,
                            bwm_sql_error_t *err)
 {
     bwm_expr_t *x = NULL;
+    size_t n = 0;
 
     if (compile(a, scope, &x, err)) {
         bwm_expr_destroy(x);
         *out = NULL;
         return BWM_ERR_PARSE;
+    }
+    if (flatten(x, NULL, &n) == 0 && (x->x_terms = calloc(n, sizeof(*x->x_terms))) != NULL) {
+        flatten(x, x->x_terms, &x->x_nterms);
     }
     *out = x;
     return BWM_OK;
@@ -1302,7 +1365,20 @@ int bwm_expr_test(const bwm_expr_t *x, bwm_eval_t *ev)
 {
     bwm_value_t tmp;
     const bwm_value_t *v;
+    size_t i;
 
+    if (x->x_nterms) {
+        /* TRUE only when every comparison is: a null column makes it NULL, not TRUE. */
+        for (i = 0; i < x->x_nterms; i++) {
+            const term_t *t = &x->x_terms[i];
+
+            v = &ev->ev_slots[t->t_slot];
+            if (v->v_type == BWM_T_NULL || !cmp_holds(t->t_op, compare(v, t->t_const))) {
+                return 0;
+            }
+        }
+        return 1;
+    }
     if (bwm_expr_value(x, ev, &tmp, &v) != BWM_OK) {
         return -1;
     }
