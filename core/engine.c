@@ -118,11 +118,12 @@ struct bwm_engine {
     size_t e_retained_cap;
     bwm_buf_t e_retain_data;
     /* scratch */
-    bwm_value_t *e_fields;      /* one result record's fields */
-    bwm_value_t *e_aggvals;     /* aggregate results of one window */
-    const bwm_value_t **e_args; /* one record's aggregate arguments (NULL for '*') */
-    bwm_value_t *e_keyvals;     /* key values of one entry */
-    bwm_win_t **e_targets;      /* windows one record goes into */
+    bwm_value_t *e_fields;     /* one result record's fields */
+    bwm_value_t *e_aggvals;    /* aggregate results of one window */
+    bwm_agg_input_t *e_inputs; /* one record's input to each aggregate */
+    size_t *e_live;            /* the aggregates it goes to (its argument is not null) */
+    bwm_value_t *e_keyvals;    /* key values of one entry */
+    bwm_win_t **e_targets;     /* windows one record goes into */
     int64_t *e_starts;
     bwm_buf_t e_keybuf;
 };
@@ -368,7 +369,8 @@ void bwm_engine_destroy(bwm_engine_t *e)
     bwm_buf_free(&e->e_retain_data);
     free(e->e_fields);
     free(e->e_aggvals);
-    free(e->e_args);
+    free(e->e_inputs);
+    free(e->e_live);
     free(e->e_keyvals);
     free(e->e_targets);
     free(e->e_starts);
@@ -401,12 +403,13 @@ bwm_engine_t *bwm_engine_new(const bwm_plan_t *plan, int64_t watermark,
     nfields = bwm_result_enc_fields(e->e_enc);
     e->e_fields = calloc(nfields, sizeof(*e->e_fields));
     e->e_aggvals = calloc(plan->p_naggs + 1, sizeof(*e->e_aggvals));
-    e->e_args = calloc(plan->p_naggs + 1, sizeof(*e->e_args));
+    e->e_inputs = calloc(plan->p_naggs + 1, sizeof(*e->e_inputs));
+    e->e_live = calloc(plan->p_naggs + 1, sizeof(*e->e_live));
     e->e_keyvals = calloc(plan->p_nkeys + 1, sizeof(*e->e_keyvals));
     e->e_targets = calloc(BWM_WINDOW_MAX_HOPS + 1, sizeof(*e->e_targets));
     e->e_starts = calloc(BWM_WINDOW_MAX_HOPS + 1, sizeof(*e->e_starts));
-    if (!e->e_table || !e->e_fields || !e->e_aggvals || !e->e_args || !e->e_keyvals ||
-        !e->e_targets || !e->e_starts) {
+    if (!e->e_table || !e->e_fields || !e->e_aggvals || !e->e_inputs || !e->e_live ||
+        !e->e_keyvals || !e->e_targets || !e->e_starts) {
         bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
         goto err;
     }
@@ -1159,30 +1162,37 @@ static bwm_err_t add_to_windows(bwm_engine_t *e, row_t *r, size_t ntargets, char
                                 size_t error_size, int *refused)
 {
     const bwm_plan_t *p = e->e_plan;
+    const bwm_plan_agg_t *aggs = p->p_aggs;
+    size_t naggs = p->p_naggs, nlive = 0, a, i, t;
     bwm_eval_t ev = row_eval(e, r, error, error_size);
     bwm_value_t *tmp = e->e_aggvals; /* computed arguments, reused as scratch */
-    const bwm_value_t **args = e->e_args;
-    size_t a, t;
+    bwm_agg_input_t *in = e->e_inputs;
+    size_t *live = e->e_live;
     bwm_err_t err;
 
     *refused = 0;
-    for (a = 0; a < p->p_naggs; a++) {
-        args[a] = NULL;
-        if (p->p_aggs[a].pa_arg &&
-            bwm_expr_value(p->p_aggs[a].pa_arg, &ev, &tmp[a], &args[a]) != BWM_OK) {
+    for (a = 0; a < naggs; a++) {
+        in[a].ai_value = NULL;
+        in[a].ai_time = r->r_time;
+        in[a].ai_offset = r->r_offset;
+        if (aggs[a].pa_arg &&
+            bwm_expr_value(aggs[a].pa_arg, &ev, &tmp[a], &in[a].ai_value) != BWM_OK) {
             *refused = 1;
             return BWM_OK;
         }
+        if (!in[a].ai_value || in[a].ai_value->v_type != BWM_T_NULL) {
+            live[nlive++] = a; /* aggregates skip nulls, as in SQL */
+        }
     }
     for (t = 0; t < ntargets; t++) {
-        for (a = 0; a < p->p_naggs; a++) {
-            const bwm_plan_agg_t *pa = &p->p_aggs[a];
-            bwm_agg_input_t in = {args[a], r->r_time, r->r_offset};
+        for (i = 0; i < nlive; i++) {
+            const bwm_plan_agg_t *pa = &aggs[live[i]];
 
-            if ((in.ai_value && in.ai_value->v_type == BWM_T_NULL) || !pa->pa_ops->ao_check) {
+            if (!pa->pa_ops->ao_check) {
                 continue;
             }
-            err = pa->pa_ops->ao_check((char *)e->e_targets[t]->w_state + pa->pa_offset, &in);
+            err = pa->pa_ops->ao_check((char *)e->e_targets[t]->w_state + pa->pa_offset,
+                                       &in[live[i]]);
             if (err) {
                 snprintf(error, error_size, "%s in %s", bwm_err2str(err), pa->pa_sql);
                 *refused = 1;
@@ -1193,14 +1203,10 @@ static bwm_err_t add_to_windows(bwm_engine_t *e, row_t *r, size_t ntargets, char
     for (t = 0; t < ntargets; t++) {
         bwm_win_t *w = e->e_targets[t];
 
-        for (a = 0; a < p->p_naggs; a++) {
-            const bwm_plan_agg_t *pa = &p->p_aggs[a];
-            bwm_agg_input_t in = {args[a], r->r_time, r->r_offset};
+        for (i = 0; i < nlive; i++) {
+            const bwm_plan_agg_t *pa = &aggs[live[i]];
 
-            if (in.ai_value && in.ai_value->v_type == BWM_T_NULL) {
-                continue; /* aggregates skip nulls, as in SQL */
-            }
-            err = pa->pa_ops->ao_add((char *)w->w_state + pa->pa_offset, &in);
+            err = pa->pa_ops->ao_add((char *)w->w_state + pa->pa_offset, &in[live[i]]);
             if (err) {
                 return err;
             }
