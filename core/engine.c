@@ -600,6 +600,34 @@ static bwm_eval_t row_eval(bwm_engine_t *e, const row_t *r, char *error, size_t 
     return ev;
 }
 
+/*
+ * The key of a row grouped by one string column (or constant): its text is
+ * the string itself, which lives as long as the round, so the row points at
+ * it. *done is set when the key was set, or refused for its length (an
+ * error, with error set); other keys are left to the general way.
+ */
+static bwm_err_t stage_one_key(bwm_engine_t *e, row_t *r, bwm_eval_t *ev, char *error,
+                               size_t error_size, int *done)
+{
+    const bwm_value_t *v;
+    bwm_value_t tmp;
+
+    *done = 0;
+    if (bwm_expr_value(e->e_plan->p_keys[0].pk_expr, ev, &tmp, &v) != BWM_OK || v == &tmp ||
+        v->v_type != BWM_T_STRING) {
+        return BWM_OK; /* evaluated again, and any error reported, the general way */
+    }
+    *done = 1;
+    if (v->u.v_str.n > e->e_limits.el_max_key_bytes) {
+        snprintf(error, error_size, "group key of %zu bytes exceeds the limit of %zu", v->u.v_str.n,
+                 e->e_limits.el_max_key_bytes);
+        return BWM_ERR_LIMIT;
+    }
+    r->r_key = v->u.v_str.n ? v->u.v_str.p : "";
+    r->r_keylen = v->u.v_str.n;
+    return BWM_OK;
+}
+
 bwm_err_t bwm_engine_stage(bwm_engine_t *e, int64_t offset, int64_t kafka_ts,
                            const bwm_value_t *slots, size_t *rowp)
 {
@@ -610,7 +638,7 @@ bwm_err_t bwm_engine_stage(bwm_engine_t *e, int64_t offset, int64_t kafka_ts,
     char error[256];
     bwm_eval_t ev;
     char *key;
-    int ok;
+    int ok, done = 0;
 
     error[0] = '\0';
     if (e->e_nrows == e->e_rows_cap) {
@@ -671,6 +699,12 @@ bwm_err_t bwm_engine_stage(bwm_engine_t *e, int64_t offset, int64_t kafka_ts,
         }
     }
     if (p->p_stateless) {
+        goto time;
+    }
+    if (p->p_nkeys == 1 && stage_one_key(e, r, &ev, error, sizeof(error), &done) != BWM_OK) {
+        return dead(e, *rowp, done ? "limit" : "eval", error);
+    }
+    if (done) {
         goto time;
     }
     for (i = 0; i < p->p_nkeys; i++) {
