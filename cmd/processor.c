@@ -339,6 +339,7 @@ static bwm_err_t stage_record(bwm_processor_t *p, part_t *pt, rd_kafka_message_t
     char msg[512];
     size_t row;
     int64_t ts;
+    int lent = 1; /* the strings decoded point into m, kept until the round is applied */
     bwm_err_t err;
 
     if (m->len > (size_t)p->p_jc->jc_max_record_bytes) {
@@ -358,6 +359,7 @@ static bwm_err_t stage_record(bwm_processor_t *p, part_t *pt, rd_kafka_message_t
         }
         frame.f_body = p->p_inflated.b_data;
         frame.f_body_len = p->p_inflated.b_len;
+        lent = 0; /* into a buffer the next record reuses */
     }
     err = decoder_for(p, &frame, &ds, msg, sizeof(msg));
     if (err == BWM_ERR_NOT_FOUND) {
@@ -380,7 +382,7 @@ static bwm_err_t stage_record(bwm_processor_t *p, part_t *pt, rd_kafka_message_t
                             msg);
     }
     ts = rd_kafka_message_timestamp(m, NULL);
-    if (bwm_engine_stage(pt->pt_engine, m->offset, ts >= 0 ? ts : BWM_TIME_NONE, p->p_slots,
+    if (bwm_engine_stage(pt->pt_engine, m->offset, ts >= 0 ? ts : BWM_TIME_NONE, p->p_slots, lent,
                          &row) != BWM_OK) {
         fail(p, "%s", "out of memory");
         return BWM_ERR_NOMEM;

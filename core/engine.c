@@ -602,8 +602,8 @@ static bwm_eval_t row_eval(bwm_engine_t *e, const row_t *r, char *error, size_t 
 
 /*
  * The key of a row grouped by one string column (or constant): its text is
- * the string itself, which lives as long as the round, so the row points at
- * it. *done is set when the key was set, or refused for its length (an
+ * the string itself, which lives as long as the round (copied or lent), so
+ * the row points at it. *done is set when the key was set, or refused for its length (an
  * error, with error set); other keys are left to the general way.
  */
 static bwm_err_t stage_one_key(bwm_engine_t *e, row_t *r, bwm_eval_t *ev, char *error,
@@ -629,7 +629,7 @@ static bwm_err_t stage_one_key(bwm_engine_t *e, row_t *r, bwm_eval_t *ev, char *
 }
 
 bwm_err_t bwm_engine_stage(bwm_engine_t *e, int64_t offset, int64_t kafka_ts,
-                           const bwm_value_t *slots, size_t *rowp)
+                           const bwm_value_t *slots, int lent, size_t *rowp)
 {
     const bwm_plan_t *p = e->e_plan;
     size_t ns = p->p_nslots, i;
@@ -665,7 +665,7 @@ bwm_err_t bwm_engine_stage(bwm_engine_t *e, int64_t offset, int64_t kafka_ts,
     copy = &e->e_slots[r->r_slot0];
     for (i = 0; i < ns; i++) {
         copy[i] = slots[i];
-        if (slots[i].v_type == BWM_T_STRING && slots[i].u.v_str.n) {
+        if (!lent && slots[i].v_type == BWM_T_STRING && slots[i].u.v_str.n) {
             char *s = bwm_arena_alloc(&e->e_arena, slots[i].u.v_str.n);
 
             if (!s) {

@@ -263,7 +263,7 @@ static int pass_job(const corpus_t *c, int raw, const bwm_plan_t *plan, bwm_deco
                 if (body_of(c, j, raw, &f) != 0 ||
                     bwm_decoder_decode(dec, f.f_body, f.f_body_len, slots, err, sizeof(err)) !=
                         BWM_OK ||
-                    bwm_engine_stage(eng, (int64_t)j, BWM_TIME_NONE, slots, &row) != BWM_OK) {
+                    bwm_engine_stage(eng, (int64_t)j, BWM_TIME_NONE, slots, 1, &row) != BWM_OK) {
                     ps->ps_errors++;
                 }
             }

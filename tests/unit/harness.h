@@ -252,7 +252,10 @@ static inline void harness_mix(uint64_t *h, const void *p, size_t n)
     }
 }
 
-/* Stages n records with consecutive offsets. */
+/*
+ * Stages n records with consecutive offsets, every other one with its
+ * strings lent (they live in the caller's records for the whole batch).
+ */
 static inline void harness_stage(harness_t *h, const rec_t *recs, size_t n)
 {
     bwm_value_t slots[16];
@@ -260,8 +263,10 @@ static inline void harness_stage(harness_t *h, const rec_t *recs, size_t n)
 
     for (i = 0; i < n; i++) {
         harness_slots(h, &recs[i], slots);
-        cr_assert_eq(bwm_engine_stage(h->h_engine, h->h_next_offset++, BWM_TIME_NONE, slots, &row),
+        cr_assert_eq(bwm_engine_stage(h->h_engine, h->h_next_offset, BWM_TIME_NONE, slots,
+                                      (int)(h->h_next_offset & 1), &row),
                      BWM_OK);
+        h->h_next_offset++;
     }
 }
 
