@@ -48,7 +48,7 @@ typedef struct row {
     int64_t r_offset;
     int64_t r_time;
     size_t r_slot0;
-    const char *r_key; /* in the batch arena */
+    const char *r_key; /* in the round's arena, or the lent string itself */
     size_t r_keylen;
     bwm_entry_t *r_entry;
     row_state_t r_state;
@@ -603,8 +603,8 @@ static bwm_eval_t row_eval(bwm_engine_t *e, const row_t *r, char *error, size_t 
 /*
  * The key of a row grouped by one string column (or constant): its text is
  * the string itself, which lives as long as the round (copied or lent), so
- * the row points at it. *done is set when the key was set, or refused for its length (an
- * error, with error set); other keys are left to the general way.
+ * the row points at it. *done is set when the key was set, or refused for
+ * its length (an error, with error set); other keys go the general way.
  */
 static bwm_err_t stage_one_key(bwm_engine_t *e, row_t *r, bwm_eval_t *ev, char *error,
                                size_t error_size, int *done)
