@@ -600,34 +600,6 @@ static bwm_eval_t row_eval(bwm_engine_t *e, const row_t *r, char *error, size_t 
     return ev;
 }
 
-/*
- * The key of a row grouped by one string column (or constant): its text is
- * the string itself, which lives as long as the round (copied or lent), so
- * the row points at it. *done is set when the key was set, or refused for
- * its length (an error, with error set); other keys go the general way.
- */
-static bwm_err_t stage_one_key(bwm_engine_t *e, row_t *r, bwm_eval_t *ev, char *error,
-                               size_t error_size, int *done)
-{
-    const bwm_value_t *v;
-    bwm_value_t tmp;
-
-    *done = 0;
-    if (bwm_expr_value(e->e_plan->p_keys[0].pk_expr, ev, &tmp, &v) != BWM_OK || v == &tmp ||
-        v->v_type != BWM_T_STRING) {
-        return BWM_OK; /* evaluated again, and any error reported, the general way */
-    }
-    *done = 1;
-    if (v->u.v_str.n > e->e_limits.el_max_key_bytes) {
-        snprintf(error, error_size, "group key of %zu bytes exceeds the limit of %zu", v->u.v_str.n,
-                 e->e_limits.el_max_key_bytes);
-        return BWM_ERR_LIMIT;
-    }
-    r->r_key = v->u.v_str.n ? v->u.v_str.p : "";
-    r->r_keylen = v->u.v_str.n;
-    return BWM_OK;
-}
-
 bwm_err_t bwm_engine_stage(bwm_engine_t *e, int64_t offset, int64_t kafka_ts,
                            const bwm_value_t *slots, int lent, size_t *rowp)
 {
@@ -638,7 +610,7 @@ bwm_err_t bwm_engine_stage(bwm_engine_t *e, int64_t offset, int64_t kafka_ts,
     char error[256];
     bwm_eval_t ev;
     char *key;
-    int ok, done = 0;
+    int ok, held = 0;
 
     error[0] = '\0';
     if (e->e_nrows == e->e_rows_cap) {
@@ -701,15 +673,15 @@ bwm_err_t bwm_engine_stage(bwm_engine_t *e, int64_t offset, int64_t kafka_ts,
     if (p->p_stateless) {
         goto time;
     }
-    if (p->p_nkeys == 1 && stage_one_key(e, r, &ev, error, sizeof(error), &done) != BWM_OK) {
-        return dead(e, *rowp, done ? "limit" : "eval", error);
-    }
-    if (done) {
-        goto time;
-    }
     for (i = 0; i < p->p_nkeys; i++) {
-        if (bwm_expr_eval(p->p_keys[i].pk_expr, &ev, &e->e_keyvals[i]) != BWM_OK) {
+        const bwm_value_t *v;
+
+        if (bwm_expr_value(p->p_keys[i].pk_expr, &ev, &e->e_keyvals[i], &v) != BWM_OK) {
             return dead(e, *rowp, "eval", error);
+        }
+        held = v != &e->e_keyvals[i]; /* a column or constant: it lives as long as the round */
+        if (held) {
+            e->e_keyvals[i] = *v;
         }
         if (e->e_keyvals[i].v_type == BWM_T_NULL) {
             snprintf(error, sizeof(error), "group key %s is null", p->p_keys[i].pk_name);
@@ -720,6 +692,19 @@ bwm_err_t bwm_engine_stage(bwm_engine_t *e, int64_t offset, int64_t kafka_ts,
                      p->p_keys[i].pk_name);
             return dead(e, *rowp, "eval", error);
         }
+    }
+    if (p->p_nkeys == 1 && held && e->e_keyvals[0].v_type == BWM_T_STRING) {
+        /* One string key's text is the string itself, copied or lent for the round: no copy. */
+        size_t n = e->e_keyvals[0].u.v_str.n;
+
+        if (n > e->e_limits.el_max_key_bytes) {
+            snprintf(error, sizeof(error), "group key of %zu bytes exceeds the limit of %zu", n,
+                     e->e_limits.el_max_key_bytes);
+            return dead(e, *rowp, "limit", error);
+        }
+        r->r_key = n ? e->e_keyvals[0].u.v_str.p : "";
+        r->r_keylen = n;
+        goto time;
     }
     bwm_buf_reset(&e->e_keybuf);
     key_text(e, e->e_keyvals, &e->e_keybuf);

@@ -56,15 +56,24 @@ void bwm_follow_destroy(bwm_follow_t *f)
     free(f);
 }
 
+/* The topic named name, or NULL. */
+static topic_t *topic_find(bwm_follow_t *f, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < f->f_ntopics; i++) {
+        if (strcmp(f->f_topics[i].t_name, name) == 0) {
+            return &f->f_topics[i];
+        }
+    }
+    return NULL;
+}
+
 /* topic's partition, made when grow is set; NULL when unknown or out of memory. */
 static held_t *held_get(bwm_follow_t *f, const char *name, int32_t partition, int grow)
 {
-    topic_t *t = NULL;
-    size_t i;
+    topic_t *t = topic_find(f, name);
 
-    for (i = 0; i < f->f_ntopics && !t; i++) {
-        t = strcmp(f->f_topics[i].t_name, name) == 0 ? &f->f_topics[i] : NULL;
-    }
     if (!t && grow) {
         topic_t *n = realloc(f->f_topics, (f->f_ntopics + 1) * sizeof(*n));
 
@@ -105,12 +114,7 @@ static held_t *held_of(bwm_follow_t *f, const rd_kafka_message_t *m)
         t = f->f_topics[i].t_rkt == m->rkt ? &f->f_topics[i] : NULL;
     }
     if (!t) {
-        const char *name = rd_kafka_topic_name(m->rkt);
-
-        for (i = 0; i < f->f_ntopics && !t; i++) {
-            t = strcmp(f->f_topics[i].t_name, name) == 0 ? &f->f_topics[i] : NULL;
-        }
-        if (!t) {
+        if (!(t = topic_find(f, rd_kafka_topic_name(m->rkt)))) {
             return NULL;
         }
         t->t_rkt = m->rkt;
