@@ -8,12 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "connectors/log.h"
 
-/* How long a seek's answer is waited for, and how often a seek is tried. */
+/* How long a seek is waited for, how often it is made, and how often its position is read. */
 #define SEEK_WAIT_MS 1000
 #define SEEK_TRIES   10
+#define SEEK_LOOK_MS 2
 
 typedef struct held {
     int h_assigned;
@@ -209,56 +211,69 @@ size_t bwm_follow_consume(bwm_follow_t *f, rd_kafka_queue_t *q, int timeout_ms,
     return kept;
 }
 
+/* Milliseconds on the monotonic clock. */
+static long long now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /*
- * Seeks the partitions of l to their offsets and returns a list of those not
- * moved; l is freed. The answer to a seek is dropped when another change of
- * the partition (librdkafka resuming it after the rebalance, say) follows it
- * closely, so the wait is short and, for a seek not answered, the position
- * decides: a seek clears it until a message is read, and none is read here.
+ * The partitions of l (freed) a seek has not moved yet, as a new list. A seek
+ * clears a partition's position until a message is read, and none is read
+ * while a seek is waited for.
  */
-static rd_kafka_topic_partition_list_t *
-seek_once(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *l, char *errstr, size_t errstr_size)
+static rd_kafka_topic_partition_list_t *not_moved(rd_kafka_t *rk,
+                                                  rd_kafka_topic_partition_list_t *l)
 {
     rd_kafka_topic_partition_list_t *pos = rd_kafka_topic_partition_list_copy(l);
     rd_kafka_topic_partition_list_t *left = rd_kafka_topic_partition_list_new(l->cnt);
-    rd_kafka_error_t *e = rd_kafka_seek_partitions(rk, l, SEEK_WAIT_MS);
     int i;
 
-    if (e) {
-        snprintf(errstr, errstr_size, "%s", rd_kafka_error_string(e));
-        rd_kafka_error_destroy(e);
-    }
     rd_kafka_position(rk, pos);
     for (i = 0; i < l->cnt; i++) {
-        rd_kafka_topic_partition_t *tp = &l->elems[i];
-
-        if (!tp->err || (tp->err == RD_KAFKA_RESP_ERR__IN_PROGRESS && !pos->elems[i].err &&
-                         pos->elems[i].offset == RD_KAFKA_OFFSET_INVALID)) {
-            continue;
+        if (pos->elems[i].err || pos->elems[i].offset != RD_KAFKA_OFFSET_INVALID) {
+            rd_kafka_topic_partition_list_add(left, l->elems[i].topic, l->elems[i].partition)
+                ->offset = l->elems[i].offset;
         }
-        if (tp->err != RD_KAFKA_RESP_ERR__IN_PROGRESS) {
-            snprintf(errstr, errstr_size, "%s", rd_kafka_err2str(tp->err));
-        }
-        rd_kafka_topic_partition_list_add(left, tp->topic, tp->partition)->offset = tp->offset;
     }
     rd_kafka_topic_partition_list_destroy(pos);
     rd_kafka_topic_partition_list_destroy(l);
     return left;
 }
 
-/* Seeks the partitions of l (freed) to their offsets. Returns 0, or -1 with errstr. */
+/*
+ * Seeks the partitions of l (freed) to their offsets. The seeks are made
+ * without waiting for librdkafka's answer, which 2.0 waits for a thousandth
+ * of the time asked and drops when another change of the partition (a
+ * resume after the rebalance) follows closely; the positions say when they
+ * are done. A seek not done after SEEK_WAIT_MS is made again. Returns 0, or
+ * -1 with errstr.
+ */
 static int seek_all(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *l, char *errstr,
                     size_t errstr_size)
 {
-    char why[512] = "no answer";
+    struct timespec look = {0, SEEK_LOOK_MS * 1000000L};
     int tries, left;
 
     for (tries = 0; l->cnt > 0 && tries < SEEK_TRIES; tries++) {
-        l = seek_once(rk, l, why, sizeof(why));
+        long long until = now_ms() + SEEK_WAIT_MS;
+        rd_kafka_error_t *e = rd_kafka_seek_partitions(rk, l, 0);
+
+        if (e) {
+            rd_kafka_error_destroy(e); /* an asynchronous seek reports nothing */
+        }
+        do {
+            nanosleep(&look, NULL);
+            l = not_moved(rk, l);
+        } while (l->cnt > 0 && now_ms() < until);
     }
     if (l->cnt > 0) {
-        snprintf(errstr, errstr_size, "cannot seek %s [%d] to offset %lld: %s", l->elems[0].topic,
-                 (int)l->elems[0].partition, (long long)l->elems[0].offset, why);
+        snprintf(errstr, errstr_size, "cannot seek %s [%d] to offset %lld: not done after %d tries",
+                 l->elems[0].topic, (int)l->elems[0].partition, (long long)l->elems[0].offset,
+                 SEEK_TRIES);
     }
     left = l->cnt;
     rd_kafka_topic_partition_list_destroy(l);
