@@ -119,7 +119,6 @@ struct bwm_processor {
     int p_recover; /* a fault dropped the cached states: start again from the fences */
     long long p_progress_ms;
     long long p_report_ms; /* last call of the replay's progress callback */
-    bwm_value_t *p_slots;  /* one decoded record */
     bwm_buf_t p_inflated;  /* a Glue body, decompressed */
     bwm_buf_t p_enc;       /* one framed result */
     bwm_processor_stats_t p_stats;
@@ -336,6 +335,7 @@ static bwm_err_t stage_record(bwm_processor_t *p, part_t *pt, rd_kafka_message_t
 {
     bwm_frame_t frame;
     decoder_slot_t *ds = NULL;
+    bwm_value_t *slots; /* decoded straight into the engine's next row */
     char msg[512];
     size_t row;
     int64_t ts;
@@ -372,8 +372,12 @@ static bwm_err_t stage_record(bwm_processor_t *p, part_t *pt, rd_kafka_message_t
     if (!ds->ds_dec) {
         return produce_dead(p, m, REASON_SCHEMA, ds->ds_error);
     }
-    err = bwm_decoder_decode(ds->ds_dec, frame.f_body, frame.f_body_len, p->p_slots, msg,
-                             sizeof(msg));
+    slots = bwm_engine_next_slots(pt->pt_engine);
+    if (!slots) {
+        fail(p, "%s", "out of memory");
+        return BWM_ERR_NOMEM;
+    }
+    err = bwm_decoder_decode(ds->ds_dec, frame.f_body, frame.f_body_len, slots, msg, sizeof(msg));
     if (err) {
         return produce_dead(p, m,
                             err == BWM_ERR_LIMIT    ? REASON_LIMIT
@@ -382,7 +386,7 @@ static bwm_err_t stage_record(bwm_processor_t *p, part_t *pt, rd_kafka_message_t
                             msg);
     }
     ts = rd_kafka_message_timestamp(m, NULL);
-    if (bwm_engine_stage(pt->pt_engine, m->offset, ts >= 0 ? ts : BWM_TIME_NONE, p->p_slots, lent,
+    if (bwm_engine_stage(pt->pt_engine, m->offset, ts >= 0 ? ts : BWM_TIME_NONE, slots, lent,
                          &row) != BWM_OK) {
         fail(p, "%s", "out of memory");
         return BWM_ERR_NOMEM;
@@ -947,11 +951,6 @@ bwm_err_t bwm_processor_new_replay(const bwm_conf_t *conf, const bwm_job_t *job,
     if (err) {
         goto err;
     }
-    p->p_slots = calloc(p->p_plan->p_nslots + 1, sizeof(*p->p_slots));
-    if (!p->p_slots) {
-        err = bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
-        goto err;
-    }
     snprintf(subject, sizeof(subject), "%s.%s", p->p_plan->p_namespace, p->p_plan->p_name);
     bwm_registry_subject(p->p_registry, p->p_out, subject, subject, sizeof(subject));
     err = bwm_retry_until(&p->p_retry, "registering the result schema", try_register, &su, errstr,
@@ -1236,7 +1235,6 @@ void bwm_processor_destroy(bwm_processor_t *p)
     if (p->p_store) {
         p->p_store_ops->so_close(p->p_store);
     }
-    free(p->p_slots);
     bwm_buf_free(&p->p_inflated);
     bwm_buf_free(&p->p_enc);
     free(p);

@@ -25,11 +25,41 @@ typedef enum act_kind {
     ACT_UNION,
 } act_kind_t;
 
+/*
+ * What decoding does for one action, fixed once compiling is done
+ * (set_ops()): the kind, the writer's type and the slot's type folded into
+ * one switch, so that the hot loop reads no schema node.
+ */
+typedef enum op {
+    OP_SKIP_LONG,
+    OP_SKIP_INT,   /* range checked */
+    OP_SKIP_FIXED, /* float, double, fixed: a_size bytes */
+    OP_SKIP_BYTES, /* string, bytes */
+    OP_SKIP_ENUM,
+    OP_SKIP_UNION,
+    OP_SKIP_OTHER, /* boolean, record, array, map: by skip() */
+    OP_NULL,       /* nulls the slots below it: a null union branch */
+    OP_BOOL,
+    OP_INT,
+    OP_LONG,
+    OP_FLOAT,
+    OP_DOUBLE,
+    OP_STRING,
+    OP_DECIMAL_BYTES,
+    OP_DECIMAL_FIXED,
+    OP_ENUM,
+    OP_RECORD,
+    OP_UNION,
+    OP_NOT_SCALAR,
+} op_t;
+
 typedef struct prog prog_t;
 typedef struct act act_t;
 
 struct act {
     act_kind_t a_kind;
+    op_t a_op;
+    size_t a_size;                 /* OP_SKIP_FIXED, OP_DECIMAL_FIXED: bytes */
     const bwm_avro_node_t *a_node; /* the writer's type */
     const char *a_name;            /* writer field name, for messages */
     int a_slot;                    /* LEAF */
@@ -51,7 +81,9 @@ struct prog {
 struct bwm_decoder {
     prog_t *d_root;
     bwm_value_t *d_defaults; /* per slot: the value before decoding (default or NULL) */
-    char **d_strings;        /* owned default strings and enum tables */
+    size_t *d_preset;        /* the slots set to their default before decoding */
+    size_t d_npreset;
+    char **d_strings; /* owned default strings and enum tables */
     size_t d_nstrings;
     size_t d_nslots;
     bwm_avro_limits_t d_limits;
@@ -102,6 +134,7 @@ void bwm_decoder_destroy(bwm_decoder_t *d)
     }
     free(d->d_strings);
     free(d->d_defaults);
+    free(d->d_preset);
     free(d);
 }
 
@@ -430,6 +463,155 @@ static int set_default(compiler_t *c, const json_t *v, int slot)
     return 0;
 }
 
+/* How a field no slot reads is skipped; *size for OP_SKIP_FIXED. */
+static op_t skip_op(const bwm_avro_node_t *n, size_t *size)
+{
+    switch (n->an_type) {
+        case BWM_AVRO_LONG:
+            return OP_SKIP_LONG;
+        case BWM_AVRO_INT:
+            return OP_SKIP_INT;
+        case BWM_AVRO_FLOAT:
+            *size = 4;
+            return OP_SKIP_FIXED;
+        case BWM_AVRO_DOUBLE:
+            *size = 8;
+            return OP_SKIP_FIXED;
+        case BWM_AVRO_FIXED:
+            *size = n->an_size;
+            return OP_SKIP_FIXED;
+        case BWM_AVRO_STRING:
+        case BWM_AVRO_BYTES:
+            return OP_SKIP_BYTES;
+        case BWM_AVRO_ENUM:
+            return OP_SKIP_ENUM;
+        case BWM_AVRO_UNION:
+            return OP_SKIP_UNION;
+        case BWM_AVRO_NULL:
+            return OP_NULL;
+        default:
+            return OP_SKIP_OTHER;
+    }
+}
+
+/*
+ * Sets each action's a_op from its kind, writer type and slot type (see
+ * op_t), and marks in written the slots every record writes: a leaf reached
+ * through records alone, no union. A skipped union gets one action per
+ * branch, so that a branch is skipped by its op too. -1 when out of memory.
+ */
+static int set_ops(prog_t *p, int sure, int *written);
+
+static int set_op(act_t *a, int sure, int *written)
+{
+    const bwm_avro_node_t *n = a->a_node;
+    size_t i;
+
+    switch (a->a_kind) {
+        case ACT_RECORD:
+            a->a_op = OP_RECORD;
+            return set_ops(a->a_sub, sure, written);
+        case ACT_UNION:
+            a->a_op = OP_UNION;
+            for (i = 0; i < a->a_nbranches; i++) {
+                if (set_op(&a->a_branches[i], 0, written)) {
+                    return -1;
+                }
+            }
+            return 0;
+        case ACT_SKIP:
+            a->a_op = skip_op(n, &a->a_size);
+            if (a->a_op != OP_SKIP_UNION) {
+                return 0;
+            }
+            a->a_branches = calloc(n->an_nbranches ? n->an_nbranches : 1, sizeof(*a->a_branches));
+            if (!a->a_branches) {
+                return -1;
+            }
+            a->a_nbranches = n->an_nbranches;
+            for (i = 0; i < n->an_nbranches; i++) {
+                a->a_branches[i].a_kind = ACT_SKIP;
+                a->a_branches[i].a_node = n->an_branches[i];
+                a->a_branches[i].a_name = a->a_name;
+                a->a_branches[i].a_slot = -1;
+                if (set_op(&a->a_branches[i], 0, written)) {
+                    return -1;
+                }
+            }
+            return 0;
+        case ACT_LEAF:
+            break;
+    }
+    written[a->a_slot] |= sure;
+    a->a_size = n->an_size;
+    switch (n->an_type) {
+        case BWM_AVRO_BOOLEAN:
+            a->a_op = OP_BOOL;
+            return 0;
+        case BWM_AVRO_INT:
+            a->a_op = OP_INT;
+            return 0;
+        case BWM_AVRO_LONG:
+            a->a_op = OP_LONG;
+            return 0;
+        case BWM_AVRO_FLOAT:
+            a->a_op = OP_FLOAT;
+            return 0;
+        case BWM_AVRO_DOUBLE:
+            a->a_op = OP_DOUBLE;
+            return 0;
+        case BWM_AVRO_STRING:
+        case BWM_AVRO_BYTES:
+            a->a_op = n->an_logical == BWM_LOGICAL_DECIMAL ? OP_DECIMAL_BYTES : OP_STRING;
+            return 0;
+        case BWM_AVRO_FIXED:
+            a->a_op = OP_DECIMAL_FIXED;
+            return 0;
+        case BWM_AVRO_ENUM:
+            a->a_op = OP_ENUM;
+            return 0;
+        default:
+            a->a_op = OP_NOT_SCALAR; /* leaf_compatible() lets none through */
+            return 0;
+    }
+}
+
+static int set_ops(prog_t *p, int sure, int *written)
+{
+    size_t i;
+
+    for (i = 0; i < p->p_nacts; i++) {
+        if (set_op(&p->p_acts[i], sure, written)) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The slots not every record writes: they start from their default (d_preset). */
+static int find_presets(bwm_decoder_t *d)
+{
+    int *written = calloc(d->d_nslots ? d->d_nslots : 1, sizeof(*written));
+    size_t i;
+
+    if (!written || set_ops(d->d_root, 1, written)) {
+        free(written);
+        return -1;
+    }
+    d->d_preset = calloc(d->d_nslots ? d->d_nslots : 1, sizeof(*d->d_preset));
+    if (!d->d_preset) {
+        free(written);
+        return -1;
+    }
+    for (i = 0; i < d->d_nslots; i++) {
+        if (!written[i]) {
+            d->d_preset[d->d_npreset++] = i;
+        }
+    }
+    free(written);
+    return 0;
+}
+
 bwm_decoder_t *bwm_decoder_new(const bwm_schema_t *writer, const bwm_schema_t *reader,
                                const bwm_slot_spec_t *slots, size_t nslots,
                                const bwm_avro_limits_t *limits, char *errstr, size_t errstr_size)
@@ -459,6 +641,10 @@ bwm_decoder_t *bwm_decoder_new(const bwm_schema_t *writer, const bwm_schema_t *r
         if (descend(&c, d->d_root, bwm_schema_root(reader), 0, (int)i)) {
             goto err;
         }
+    }
+    if (find_presets(d)) {
+        bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
+        goto err;
     }
     return d;
 err:
@@ -524,31 +710,48 @@ static int read_long_checked(rd_t *r, const char *field, int64_t *out)
 }
 
 /*
- * A zigzag varint. With 10 bytes left, one of up to 9 bytes can neither run
- * past the end nor overflow, so it is read without checks; anything else
- * goes the checked way.
+ * A zigzag varint. A one-byte varint is taken at once. With 8 bytes left,
+ * one of up to 8 bytes is read from a little-endian word: the first clear
+ * high bit ends it, and its 7-bit groups are packed together in three steps
+ * (pairs into 14 bits, those into 28, those into 56). Neither can run past
+ * the end or overflow; anything else goes the checked way.
  */
 static inline int read_long(rd_t *r, const char *field, int64_t *out)
 {
     const uint8_t *p = r->r_p;
-    uint64_t v = 0;
-    int i;
+    uint64_t w, stops;
+    unsigned n;
 
-    if (r->r_end - p >= 10) {
-        for (i = 0; i < 9; i++) {
-            v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
-            if (!(p[i] & 0x80)) {
-                r->r_p = p + i + 1;
-                *out = zigzag(v);
-                return 0;
+    if (p < r->r_end && !(*p & 0x80)) {
+        r->r_p = p + 1;
+        *out = zigzag(*p);
+        return 0;
+    }
+    if (r->r_end - p >= 8) {
+        memcpy(&w, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        w = __builtin_bswap64(w);
+#endif
+        stops = ~w & UINT64_C(0x8080808080808080);
+        if (stops) {
+            n = (unsigned)__builtin_ctzll(stops) / 8 + 1;
+            if (n < 8) {
+                w &= (UINT64_C(1) << (8 * n)) - 1;
             }
+            w &= UINT64_C(0x7f7f7f7f7f7f7f7f);
+            w = (w & UINT64_C(0x007f007f007f007f)) | (w & UINT64_C(0x7f007f007f007f00)) >> 1;
+            w = (w & UINT64_C(0x00003fff00003fff)) | (w & UINT64_C(0x3fff00003fff0000)) >> 2;
+            w = (w & UINT64_C(0x000000000fffffff)) | (w & UINT64_C(0x0fffffff00000000)) >> 4;
+            r->r_p = p + n;
+            *out = zigzag(w);
+            return 0;
         }
     }
     return read_long_checked(r, field, out);
 }
 
 /* Reads a length and checks it against the bytes left and the limit. */
-static int read_len(rd_t *r, const char *field, size_t *out)
+static inline __attribute__((always_inline)) int read_len(rd_t *r, const char *field, size_t *out)
 {
     int64_t n;
 
@@ -695,140 +898,180 @@ static double decimal_value(const uint8_t *p, size_t n, int scale)
     return (double)(v / powl(10, scale));
 }
 
-static int read_leaf(rd_t *r, const act_t *a, bwm_value_t *out)
+static double le_double(const uint8_t *p)
 {
-    const bwm_avro_node_t *n = a->a_node;
-    const uint8_t *p;
-    int64_t v;
-    size_t len;
-    float f;
+    uint64_t u = (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+                 (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 |
+                 (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
     double d;
 
-    switch (n->an_type) {
-        case BWM_AVRO_BOOLEAN:
+    memcpy(&d, &u, 8);
+    return d;
+}
+
+static float le_float(const uint8_t *p)
+{
+    uint32_t u = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    float f;
+
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+/* An int or long read into a slot of the reader's type. */
+static void put_long(const act_t *a, int64_t v, bwm_value_t *out)
+{
+    if (a->a_type == BWM_T_DOUBLE) {
+        out->v_type = BWM_T_DOUBLE;
+        out->u.v_double = (double)v;
+    } else {
+        out->v_type = BWM_T_LONG;
+        out->u.v_long = v;
+    }
+}
+
+static int run_prog(rd_t *r, const prog_t *p, bwm_value_t *out, size_t depth);
+
+/*
+ * One action. Skipped scalars are read here without skip() and its depth
+ * check, which cannot fail for them: run_prog() has checked the depth of
+ * their record, and a skipped union checks its branch's depth as skip()
+ * would.
+ */
+static int run_act(rd_t *r, const act_t *a, bwm_value_t *out, size_t depth)
+{
+    bwm_value_t *o; /* a leaf's slot */
+    const uint8_t *p;
+    int64_t v;
+    size_t i, len;
+
+    switch (a->a_op) {
+        case OP_SKIP_LONG:
+            return read_long(r, a->a_name, &v);
+        case OP_SKIP_INT:
+            if (read_long(r, a->a_name, &v)) {
+                return -1;
+            }
+            return v < INT32_MIN || v > INT32_MAX
+                       ? rd_fail(r, BWM_ERR_DECODE, a->a_name, "int out of range")
+                       : 0;
+        case OP_SKIP_FIXED:
+            return take(r, a->a_name, a->a_size, &p);
+        case OP_SKIP_BYTES:
+            return read_len(r, a->a_name, &len) || take(r, a->a_name, len, &p) ? -1 : 0;
+        case OP_SKIP_ENUM:
+            if (read_long(r, a->a_name, &v)) {
+                return -1;
+            }
+            return v < 0 || (uint64_t)v >= a->a_node->an_nsymbols
+                       ? rd_fail(r, BWM_ERR_DECODE, a->a_name, "enum index out of range")
+                       : 0;
+        case OP_SKIP_UNION:
+            if (read_long(r, a->a_name, &v)) {
+                return -1;
+            }
+            if (v < 0 || (uint64_t)v >= a->a_nbranches) {
+                return rd_fail(r, BWM_ERR_DECODE, a->a_name, "union branch out of range");
+            }
+            if (depth + 1 > r->r_lim->al_max_depth) {
+                return rd_fail(r, BWM_ERR_LIMIT, a->a_name, "nested deeper than the limit");
+            }
+            return run_act(r, &a->a_branches[v], out, depth + 1);
+        case OP_SKIP_OTHER:
+            return skip(r, a->a_node, a->a_name, depth);
+        case OP_NULL:
+            for (i = 0; i < a->a_nslots; i++) {
+                out[a->a_slots[i]].v_type = BWM_T_NULL;
+            }
+            return 0;
+        case OP_BOOL:
+            o = &out[a->a_slot];
             if (take(r, a->a_name, 1, &p)) {
                 return -1;
             }
             if (*p > 1) {
                 return rd_fail(r, BWM_ERR_DECODE, a->a_name, "bad boolean");
             }
-            out->v_type = BWM_T_BOOL;
-            out->u.v_bool = *p;
+            o->v_type = BWM_T_BOOL;
+            o->u.v_bool = *p;
             return 0;
-        case BWM_AVRO_INT:
-        case BWM_AVRO_LONG:
+        case OP_INT:
+            o = &out[a->a_slot];
             if (read_long(r, a->a_name, &v)) {
                 return -1;
             }
-            if (n->an_type == BWM_AVRO_INT && (v < INT32_MIN || v > INT32_MAX)) {
+            if (v < INT32_MIN || v > INT32_MAX) {
                 return rd_fail(r, BWM_ERR_DECODE, a->a_name, "int out of range");
             }
-            if (a->a_type == BWM_T_DOUBLE) {
-                out->v_type = BWM_T_DOUBLE;
-                out->u.v_double = (double)v;
-            } else {
-                out->v_type = BWM_T_LONG;
-                out->u.v_long = v;
-            }
+            put_long(a, v, o);
             return 0;
-        case BWM_AVRO_FLOAT:
+        case OP_LONG:
+            o = &out[a->a_slot];
+            if (read_long(r, a->a_name, &v)) {
+                return -1;
+            }
+            put_long(a, v, o);
+            return 0;
+        case OP_FLOAT:
+            o = &out[a->a_slot];
             if (take(r, a->a_name, 4, &p)) {
                 return -1;
             }
-            memcpy(&f,
-                   (uint32_t[]){(uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-                                (uint32_t)p[3] << 24},
-                   4);
-            out->v_type = BWM_T_DOUBLE;
-            out->u.v_double = f;
+            o->v_type = BWM_T_DOUBLE;
+            o->u.v_double = le_float(p);
             return 0;
-        case BWM_AVRO_DOUBLE: {
-            uint64_t u;
-
+        case OP_DOUBLE:
+            o = &out[a->a_slot];
             if (take(r, a->a_name, 8, &p)) {
                 return -1;
             }
-            u = (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
-                (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 |
-                (uint64_t)p[7] << 56;
-            memcpy(&d, &u, 8);
-            out->v_type = BWM_T_DOUBLE;
-            out->u.v_double = d;
+            o->v_type = BWM_T_DOUBLE;
+            o->u.v_double = le_double(p);
             return 0;
-        }
-        case BWM_AVRO_STRING:
-        case BWM_AVRO_BYTES:
+        case OP_STRING:
+            o = &out[a->a_slot];
             if (read_len(r, a->a_name, &len) || take(r, a->a_name, len, &p)) {
                 return -1;
             }
-            if (n->an_logical == BWM_LOGICAL_DECIMAL) {
-                out->v_type = BWM_T_DOUBLE;
-                out->u.v_double = decimal_value(p, len, n->an_scale);
-                return 0;
-            }
-            out->v_type = BWM_T_STRING;
-            out->u.v_str.p = (const char *)p;
-            out->u.v_str.n = len;
+            o->v_type = BWM_T_STRING;
+            o->u.v_str.p = (const char *)p;
+            o->u.v_str.n = len;
             return 0;
-        case BWM_AVRO_FIXED:
-            if (take(r, a->a_name, n->an_size, &p)) {
+        case OP_DECIMAL_BYTES:
+            o = &out[a->a_slot];
+            if (read_len(r, a->a_name, &len) || take(r, a->a_name, len, &p)) {
                 return -1;
             }
-            out->v_type = BWM_T_DOUBLE;
-            out->u.v_double = decimal_value(p, n->an_size, n->an_scale);
+            o->v_type = BWM_T_DOUBLE;
+            o->u.v_double = decimal_value(p, len, a->a_node->an_scale);
             return 0;
-        case BWM_AVRO_ENUM:
+        case OP_DECIMAL_FIXED:
+            o = &out[a->a_slot];
+            if (take(r, a->a_name, a->a_size, &p)) {
+                return -1;
+            }
+            o->v_type = BWM_T_DOUBLE;
+            o->u.v_double = decimal_value(p, a->a_size, a->a_node->an_scale);
+            return 0;
+        case OP_ENUM:
+            o = &out[a->a_slot];
             if (read_long(r, a->a_name, &v)) {
                 return -1;
             }
-            if (v < 0 || (uint64_t)v >= n->an_nsymbols) {
+            if (v < 0 || (uint64_t)v >= a->a_node->an_nsymbols) {
                 return rd_fail(r, BWM_ERR_DECODE, a->a_name, "enum index out of range");
             }
             if (!a->a_enum[v]) {
                 return rd_fail(r, BWM_ERR_SCHEMA, a->a_name,
                                "enum symbol unknown to the reader, which has no default");
             }
-            out->v_type = BWM_T_STRING;
-            out->u.v_str.p = a->a_enum[v];
-            out->u.v_str.n = strlen(a->a_enum[v]);
+            o->v_type = BWM_T_STRING;
+            o->u.v_str.p = a->a_enum[v];
+            o->u.v_str.n = strlen(a->a_enum[v]);
             return 0;
-        default:
-            return rd_fail(r, BWM_ERR_DECODE, a->a_name, "not a scalar");
-    }
-}
-
-static int run_prog(rd_t *r, const prog_t *p, bwm_value_t *out, size_t depth);
-
-static int run_act(rd_t *r, const act_t *a, bwm_value_t *out, size_t depth)
-{
-    const uint8_t *p;
-    int64_t v;
-    size_t i, len;
-
-    switch (a->a_kind) {
-        case ACT_SKIP:
-            /*
-             * The frequent scalars without a call to skip(). Its depth check
-             * cannot fail here: a skipped field is reached from run_prog(),
-             * which has checked its depth (a union's branch is never skipped:
-             * it is read, or null, or an error).
-             */
-            switch (a->a_node->an_type) {
-                case BWM_AVRO_LONG:
-                    return read_long(r, a->a_name, &v);
-                case BWM_AVRO_DOUBLE:
-                    return take(r, a->a_name, 8, &p);
-                case BWM_AVRO_STRING:
-                case BWM_AVRO_BYTES:
-                    return read_len(r, a->a_name, &len) || take(r, a->a_name, len, &p) ? -1 : 0;
-                default:
-                    return skip(r, a->a_node, a->a_name, depth);
-            }
-        case ACT_LEAF:
-            return read_leaf(r, a, &out[a->a_slot]);
-        case ACT_RECORD:
+        case OP_RECORD:
             return run_prog(r, a->a_sub, out, depth + 1);
-        case ACT_UNION:
+        case OP_UNION:
             if (read_long(r, a->a_name, &v)) {
                 return -1;
             }
@@ -839,15 +1082,11 @@ static int run_act(rd_t *r, const act_t *a, bwm_value_t *out, size_t depth)
             if (a->a_error) {
                 return rd_fail(r, BWM_ERR_SCHEMA, a->a_name, a->a_error);
             }
-            if (a->a_node->an_type == BWM_AVRO_NULL) {
-                for (i = 0; i < a->a_nslots; i++) {
-                    out[a->a_slots[i]].v_type = BWM_T_NULL;
-                }
-                return 0;
-            }
             return run_act(r, a, out, depth + 1);
+        case OP_NOT_SCALAR:
+            break;
     }
-    return -1;
+    return rd_fail(r, BWM_ERR_DECODE, a->a_name, "not a scalar");
 }
 
 static int run_prog(rd_t *r, const prog_t *p, bwm_value_t *out, size_t depth)
@@ -870,8 +1109,11 @@ bwm_err_t bwm_decoder_decode(bwm_decoder_t *d, const void *body, size_t len, bwm
 {
     rd_t r = {body,       (const uint8_t *)body + len, body, &d->d_limits, 0, BWM_OK, errstr,
               errstr_size};
+    size_t i;
 
-    memcpy(out, d->d_defaults, d->d_nslots * sizeof(*out));
+    for (i = 0; i < d->d_npreset; i++) {
+        out[d->d_preset[i]] = d->d_defaults[d->d_preset[i]];
+    }
     if (run_prog(&r, d->d_root, out, 0)) {
         return r.r_err ? r.r_err : BWM_ERR_DECODE;
     }

@@ -54,6 +54,26 @@ typedef struct row {
     row_state_t r_state;
 } row_t;
 
+/*
+ * One aggregate as applying a record needs it, set up once per engine: its
+ * operations and state offset at hand, and a bare column argument read from
+ * its slot without evaluating anything.
+ */
+typedef struct agg_step {
+    bwm_err_t (*as_check)(const void *st, const bwm_agg_input_t *in); /* NULL: cannot refuse */
+    bwm_err_t (*as_add)(void *st, const bwm_agg_input_t *in);
+    size_t as_offset;         /* of its state in a window's state block */
+    int as_slot;              /* the slot its argument is, or -1 */
+    const bwm_expr_t *as_arg; /* an argument to compute; NULL for a slot or '*' */
+    const char *as_sql;       /* for messages */
+} agg_step_t;
+
+/* An aggregate one record goes to (its argument is not null), and its input. */
+typedef struct live_agg {
+    const agg_step_t *la_step;
+    bwm_agg_input_t la_in;
+} live_agg_t;
+
 /* Entries with windows by (e_close, hash, key); an entry's e_pos is its place. */
 typedef struct close_heap {
     bwm_entry_t **cq_items;
@@ -118,12 +138,13 @@ struct bwm_engine {
     size_t e_retained_cap;
     bwm_buf_t e_retain_data;
     /* scratch */
-    bwm_value_t *e_fields;     /* one result record's fields */
-    bwm_value_t *e_aggvals;    /* aggregate results of one window */
-    bwm_agg_input_t *e_inputs; /* one record's input to each aggregate */
-    size_t *e_live;            /* the aggregates it goes to (its argument is not null) */
-    bwm_value_t *e_keyvals;    /* key values of one entry */
-    bwm_win_t **e_targets;     /* windows one record goes into */
+    bwm_value_t *e_fields;  /* one result record's fields */
+    bwm_value_t *e_aggvals; /* aggregate results of one window */
+    agg_step_t *e_steps;    /* one per aggregate */
+    size_t e_nchecks;       /* steps with an as_check */
+    live_agg_t *e_live;     /* the aggregates one record goes to */
+    bwm_value_t *e_keyvals; /* key values of one entry */
+    bwm_win_t **e_targets;  /* windows one record goes into */
     int64_t *e_starts;
     bwm_buf_t e_keybuf;
 };
@@ -369,13 +390,32 @@ void bwm_engine_destroy(bwm_engine_t *e)
     bwm_buf_free(&e->e_retain_data);
     free(e->e_fields);
     free(e->e_aggvals);
-    free(e->e_inputs);
+    free(e->e_steps);
     free(e->e_live);
     free(e->e_keyvals);
     free(e->e_targets);
     free(e->e_starts);
     bwm_buf_free(&e->e_keybuf);
     free(e);
+}
+
+static void set_steps(bwm_engine_t *e)
+{
+    const bwm_plan_t *p = e->e_plan;
+    size_t a;
+
+    for (a = 0; a < p->p_naggs; a++) {
+        const bwm_plan_agg_t *pa = &p->p_aggs[a];
+        agg_step_t *s = &e->e_steps[a];
+
+        s->as_check = pa->pa_ops->ao_check;
+        s->as_add = pa->pa_ops->ao_add;
+        s->as_offset = pa->pa_offset;
+        s->as_slot = pa->pa_arg ? bwm_expr_slot(pa->pa_arg) : -1;
+        s->as_arg = s->as_slot < 0 ? pa->pa_arg : NULL;
+        s->as_sql = pa->pa_sql;
+        e->e_nchecks += s->as_check != NULL;
+    }
 }
 
 bwm_engine_t *bwm_engine_new(const bwm_plan_t *plan, int64_t watermark,
@@ -403,16 +443,17 @@ bwm_engine_t *bwm_engine_new(const bwm_plan_t *plan, int64_t watermark,
     nfields = bwm_result_enc_fields(e->e_enc);
     e->e_fields = calloc(nfields, sizeof(*e->e_fields));
     e->e_aggvals = calloc(plan->p_naggs + 1, sizeof(*e->e_aggvals));
-    e->e_inputs = calloc(plan->p_naggs + 1, sizeof(*e->e_inputs));
+    e->e_steps = calloc(plan->p_naggs + 1, sizeof(*e->e_steps));
     e->e_live = calloc(plan->p_naggs + 1, sizeof(*e->e_live));
     e->e_keyvals = calloc(plan->p_nkeys + 1, sizeof(*e->e_keyvals));
     e->e_targets = calloc(BWM_WINDOW_MAX_HOPS + 1, sizeof(*e->e_targets));
     e->e_starts = calloc(BWM_WINDOW_MAX_HOPS + 1, sizeof(*e->e_starts));
-    if (!e->e_table || !e->e_fields || !e->e_aggvals || !e->e_inputs || !e->e_live ||
+    if (!e->e_table || !e->e_fields || !e->e_aggvals || !e->e_steps || !e->e_live ||
         !e->e_keyvals || !e->e_targets || !e->e_starts) {
         bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
         goto err;
     }
+    set_steps(e);
     return e;
 err:
     bwm_engine_destroy(e);
@@ -600,6 +641,36 @@ static bwm_eval_t row_eval(bwm_engine_t *e, const row_t *r, char *error, size_t 
     return ev;
 }
 
+/* Room for one more row and its slots. */
+static bwm_err_t grow_rows(bwm_engine_t *e)
+{
+    size_t ns = e->e_plan->p_nslots, cap;
+    row_t *nr;
+    bwm_value_t *nsl;
+
+    if (e->e_nrows < e->e_rows_cap) {
+        return BWM_OK;
+    }
+    cap = e->e_rows_cap ? e->e_rows_cap * 2 : 256;
+    nr = realloc(e->e_rows, cap * sizeof(*nr));
+    if (!nr) {
+        return BWM_ERR_NOMEM;
+    }
+    e->e_rows = nr;
+    nsl = realloc(e->e_slots, (cap * ns + 1) * sizeof(*nsl));
+    if (!nsl) {
+        return BWM_ERR_NOMEM;
+    }
+    e->e_slots = nsl;
+    e->e_rows_cap = cap;
+    return BWM_OK;
+}
+
+bwm_value_t *bwm_engine_next_slots(bwm_engine_t *e)
+{
+    return grow_rows(e) ? NULL : &e->e_slots[e->e_nrows * e->e_plan->p_nslots];
+}
+
 bwm_err_t bwm_engine_stage(bwm_engine_t *e, int64_t offset, int64_t kafka_ts,
                            const bwm_value_t *slots, int lent, size_t *rowp)
 {
@@ -613,21 +684,8 @@ bwm_err_t bwm_engine_stage(bwm_engine_t *e, int64_t offset, int64_t kafka_ts,
     int ok, held = 0;
 
     error[0] = '\0';
-    if (e->e_nrows == e->e_rows_cap) {
-        size_t cap = e->e_rows_cap ? e->e_rows_cap * 2 : 256;
-        row_t *nr = realloc(e->e_rows, cap * sizeof(*nr));
-        bwm_value_t *nsl;
-
-        if (!nr) {
-            return BWM_ERR_NOMEM;
-        }
-        e->e_rows = nr;
-        nsl = realloc(e->e_slots, (cap * ns + 1) * sizeof(*nsl));
-        if (!nsl) {
-            return BWM_ERR_NOMEM;
-        }
-        e->e_slots = nsl;
-        e->e_rows_cap = cap;
+    if (grow_rows(e)) {
+        return BWM_ERR_NOMEM;
     }
     *rowp = e->e_nrows;
     r = &e->e_rows[e->e_nrows++];
@@ -635,7 +693,7 @@ bwm_err_t bwm_engine_stage(bwm_engine_t *e, int64_t offset, int64_t kafka_ts,
     r->r_offset = offset;
     r->r_slot0 = *rowp * ns;
     copy = &e->e_slots[r->r_slot0];
-    for (i = 0; i < ns; i++) {
+    for (i = 0; i < ns && (copy != slots || !lent); i++) {
         copy[i] = slots[i];
         if (!lent && slots[i].v_type == BWM_T_STRING && slots[i].u.v_str.n) {
             char *s = bwm_arena_alloc(&e->e_arena, slots[i].u.v_str.n);
@@ -1180,40 +1238,48 @@ static bwm_err_t find_targets(bwm_engine_t *e, row_t *r, size_t *ntargets, int *
 static bwm_err_t add_to_windows(bwm_engine_t *e, row_t *r, size_t ntargets, char *error,
                                 size_t error_size, int *refused)
 {
-    const bwm_plan_t *p = e->e_plan;
-    const bwm_plan_agg_t *aggs = p->p_aggs;
-    size_t naggs = p->p_naggs, nlive = 0, a, i, t;
-    bwm_eval_t ev = row_eval(e, r, error, error_size);
+    const bwm_value_t *slots = &e->e_slots[r->r_slot0];
+    size_t naggs = e->e_plan->p_naggs, nlive = 0, a, i, t;
     bwm_value_t *tmp = e->e_aggvals; /* computed arguments, reused as scratch */
-    bwm_agg_input_t *in = e->e_inputs;
-    size_t *live = e->e_live;
+    live_agg_t *live = e->e_live;
+    bwm_eval_t ev;
+    int have_ev = 0;
     bwm_err_t err;
 
     *refused = 0;
     for (a = 0; a < naggs; a++) {
-        in[a].ai_value = NULL;
-        in[a].ai_time = r->r_time;
-        in[a].ai_offset = r->r_offset;
-        if (aggs[a].pa_arg &&
-            bwm_expr_value(aggs[a].pa_arg, &ev, &tmp[a], &in[a].ai_value) != BWM_OK) {
-            *refused = 1;
-            return BWM_OK;
-        }
-        if (!in[a].ai_value || in[a].ai_value->v_type != BWM_T_NULL) {
-            live[nlive++] = a; /* aggregates skip nulls, as in SQL */
-        }
-    }
-    for (t = 0; t < ntargets; t++) {
-        for (i = 0; i < nlive; i++) {
-            const bwm_plan_agg_t *pa = &aggs[live[i]];
+        const agg_step_t *s = &e->e_steps[a];
+        const bwm_value_t *v = NULL;
 
-            if (!pa->pa_ops->ao_check) {
-                continue;
+        if (s->as_slot >= 0) {
+            v = &slots[s->as_slot];
+        } else if (s->as_arg) {
+            if (!have_ev) {
+                ev = row_eval(e, r, error, error_size);
+                have_ev = 1;
             }
-            err = pa->pa_ops->ao_check((char *)e->e_targets[t]->w_state + pa->pa_offset,
-                                       &in[live[i]]);
-            if (err) {
-                snprintf(error, error_size, "%s in %s", bwm_err2str(err), pa->pa_sql);
+            if (bwm_expr_value(s->as_arg, &ev, &tmp[a], &v) != BWM_OK) {
+                *refused = 1;
+                return BWM_OK;
+            }
+        }
+        if (v && v->v_type == BWM_T_NULL) {
+            continue; /* aggregates skip nulls, as in SQL */
+        }
+        live[nlive].la_step = s;
+        live[nlive].la_in.ai_value = v;
+        live[nlive].la_in.ai_time = r->r_time;
+        live[nlive].la_in.ai_offset = r->r_offset;
+        nlive++;
+    }
+    for (t = 0; t < ntargets && e->e_nchecks; t++) {
+        char *state = (char *)e->e_targets[t]->w_state;
+
+        for (i = 0; i < nlive; i++) {
+            const agg_step_t *s = live[i].la_step;
+
+            if (s->as_check && (err = s->as_check(state + s->as_offset, &live[i].la_in))) {
+                snprintf(error, error_size, "%s in %s", bwm_err2str(err), s->as_sql);
                 *refused = 1;
                 return BWM_OK;
             }
@@ -1221,12 +1287,12 @@ static bwm_err_t add_to_windows(bwm_engine_t *e, row_t *r, size_t ntargets, char
     }
     for (t = 0; t < ntargets; t++) {
         bwm_win_t *w = e->e_targets[t];
+        char *state = (char *)w->w_state;
 
         for (i = 0; i < nlive; i++) {
-            const bwm_plan_agg_t *pa = &aggs[live[i]];
+            const agg_step_t *s = live[i].la_step;
 
-            err = pa->pa_ops->ao_add((char *)w->w_state + pa->pa_offset, &in[live[i]]);
-            if (err) {
+            if ((err = s->as_add(state + s->as_offset, &live[i].la_in))) {
                 return err;
             }
         }

@@ -108,12 +108,20 @@ void bwm_engine_destroy(bwm_engine_t *e);
 bwm_err_t bwm_engine_expect(bwm_engine_t *e, const char *key, size_t keylen, int64_t close_ms);
 
 /*
- * Stages one decoded record. slots holds plan->p_nslots values, copied.
- * Their strings are copied too, unless lent is set: the caller then keeps
- * what they point into (the record's message) until this round is applied.
- * *row gets its row number in this batch. A record that fails here (null
- * key, evaluation error) is listed among the dead after apply; only a lack
- * of memory is an error.
+ * Where the next record's plan->p_nslots slot values may be decoded, so that
+ * staging them copies nothing; valid until the next call into the engine
+ * other than bwm_engine_stage(). NULL when out of memory.
+ */
+bwm_value_t *bwm_engine_next_slots(bwm_engine_t *e);
+
+/*
+ * Stages one decoded record. slots holds plan->p_nslots values, copied
+ * unless slots is what bwm_engine_next_slots() gave. Their strings are
+ * copied too, unless lent is set: the caller then keeps what they point into
+ * (the record's message) until this round is applied. *row gets its row
+ * number in this batch. A record that fails here (null key, evaluation
+ * error) is listed among the dead after apply; only a lack of memory is an
+ * error.
  */
 bwm_err_t bwm_engine_stage(bwm_engine_t *e, int64_t offset, int64_t kafka_ts,
                            const bwm_value_t *slots, int lent, size_t *row);

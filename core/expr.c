@@ -691,6 +691,11 @@ bwm_type_t bwm_expr_type(const bwm_expr_t *x)
     return x->x_type;
 }
 
+int bwm_expr_slot(const bwm_expr_t *x)
+{
+    return x->x_op == X_SLOT ? x->x_index : -1;
+}
+
 int bwm_expr_nullable(const bwm_expr_t *x)
 {
     return x->x_nullable;

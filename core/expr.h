@@ -56,6 +56,8 @@ void bwm_expr_destroy(bwm_expr_t *x);
 bwm_type_t bwm_expr_type(const bwm_expr_t *x);
 /* Whether the result may be NULL. */
 int bwm_expr_nullable(const bwm_expr_t *x);
+/* The slot x reads when it is a bare column, else -1. */
+int bwm_expr_slot(const bwm_expr_t *x);
 /* The Avro logical type the result carries (a timestamp column, CAST AS TIMESTAMP), or NULL. */
 const char *bwm_expr_logical(const bwm_expr_t *x);
 

@@ -239,8 +239,7 @@ static int pass_job(const corpus_t *c, int raw, const bwm_plan_t *plan, bwm_deco
                     job_counts_t *jc)
 {
     bwm_engine_limits_t limits = {1024, 1 << 20, budget, 0, 0};
-    size_t nslots = plan->p_nslots, i, j, r, n, nr, nout, row, staged, filtered, dead;
-    bwm_value_t *slots = calloc(nslots, sizeof(*slots));
+    size_t i, j, r, n, nr, nout, row, staged, filtered, dead;
     const bwm_change_t *changes;
     bwm_engine_t *eng;
     bwm_frame_t f;
@@ -248,9 +247,8 @@ static int pass_job(const corpus_t *c, int raw, const bwm_plan_t *plan, bwm_deco
     double c0, w0;
 
     eng = bwm_engine_new(plan, BWM_TIME_NONE, &limits, err, sizeof(err));
-    if (!eng || !slots) {
-        fprintf(stderr, "bench-core: engine: %s\n", eng ? "out of memory" : err);
-        free(slots);
+    if (!eng) {
+        fprintf(stderr, "bench-core: engine: %s\n", err);
         return -1;
     }
     c0 = cpu_s();
@@ -260,7 +258,9 @@ static int pass_job(const corpus_t *c, int raw, const bwm_plan_t *plan, bwm_deco
         for (r = i; r < i + n; r += round) {
             nr = i + n - r < round ? i + n - r : round;
             for (j = r; j < r + nr; j++) {
-                if (body_of(c, j, raw, &f) != 0 ||
+                bwm_value_t *slots = bwm_engine_next_slots(eng);
+
+                if (!slots || body_of(c, j, raw, &f) != 0 ||
                     bwm_decoder_decode(dec, f.f_body, f.f_body_len, slots, err, sizeof(err)) !=
                         BWM_OK ||
                     bwm_engine_stage(eng, (int64_t)j, BWM_TIME_NONE, slots, 1, &row) != BWM_OK) {
@@ -271,7 +271,6 @@ static int pass_job(const corpus_t *c, int raw, const bwm_plan_t *plan, bwm_deco
             if (bwm_engine_apply(eng, r + nr == i + n, err, sizeof(err)) != BWM_OK) {
                 fprintf(stderr, "bench-core: %s\n", err);
                 bwm_engine_destroy(eng);
-                free(slots);
                 return -1;
             }
             bwm_engine_counts(eng, &staged, &filtered, &dead);
@@ -293,7 +292,6 @@ static int pass_job(const corpus_t *c, int raw, const bwm_plan_t *plan, bwm_deco
     ps->ps_cpu = cpu_s() - c0;
     ps->ps_wall = wall_s() - w0;
     bwm_engine_destroy(eng);
-    free(slots);
     return 0;
 }
 

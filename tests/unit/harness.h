@@ -254,14 +254,17 @@ static inline void harness_mix(uint64_t *h, const void *p, size_t n)
 
 /*
  * Stages n records with consecutive offsets, every other one with its
- * strings lent (they live in the caller's records for the whole batch).
+ * strings lent (they live in the caller's records for the whole batch), and
+ * every other pair written straight into the engine's next slots.
  */
 static inline void harness_stage(harness_t *h, const rec_t *recs, size_t n)
 {
-    bwm_value_t slots[16];
+    bwm_value_t own[16], *slots;
     size_t i, row;
 
     for (i = 0; i < n; i++) {
+        slots = h->h_next_offset & 2 ? bwm_engine_next_slots(h->h_engine) : own;
+        cr_assert_not_null(slots);
         harness_slots(h, &recs[i], slots);
         cr_assert_eq(bwm_engine_stage(h->h_engine, h->h_next_offset, BWM_TIME_NONE, slots,
                                       (int)(h->h_next_offset & 1), &row),

@@ -3,6 +3,7 @@
  * differ from the reader's), encoding results, and JSON literals.
  */
 #include <avro.h>
+#include <inttypes.h>
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -166,6 +167,97 @@ Test(codec, other_writer_schemas_map_by_name_with_defaults_and_promotions)
     cr_assert(strstr(err, "has no field 'on' and the reader gives no default"), "%s", err);
     bwm_schema_destroy(w);
     bwm_schema_destroy(reader);
+}
+
+#define VARINT_SCHEMA                                                                              \
+    "{\"type\":\"record\",\"name\":\"V\",\"fields\":[{\"name\":\"a\",\"type\":\"long\"},"          \
+    "{\"name\":\"s\",\"type\":\"string\"}]}"
+
+/* Writes the zigzag varint of v in exactly len bytes (padded with zero groups when longer). */
+static size_t put_varint(uint8_t *out, int64_t v, size_t len)
+{
+    uint64_t u = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        out[i] = (uint8_t)((i < 9 ? (u >> (7 * i)) & 0x7f : u >> 63) | (i + 1 < len ? 0x80 : 0));
+    }
+    return len;
+}
+
+/* The shortest length of v's varint. */
+static size_t varint_len(int64_t v)
+{
+    uint64_t u = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+    size_t n = 1;
+
+    while (u >>= 7) {
+        n++;
+    }
+    return n;
+}
+
+/*
+ * A long is read from a word when 8 bytes are left and byte by byte near the
+ * end: both ways must agree for every length of varint, shortest or padded,
+ * at every distance from the end; 11 bytes are an error either way.
+ */
+Test(codec, varints_decode_alike_at_every_length_and_place)
+{
+    static const int64_t values[] = {0,
+                                     1,
+                                     -1,
+                                     63,
+                                     -64,
+                                     64,
+                                     8191,
+                                     -8192,
+                                     1 << 20,
+                                     -(1LL << 27),
+                                     1LL << 34,
+                                     -(1LL << 41),
+                                     1LL << 48,
+                                     1LL << 55,
+                                     INT64_MAX,
+                                     INT64_MIN,
+                                     1767225600123LL};
+    char err[256];
+    bwm_schema_t *s = bwm_schema_parse(VARINT_SCHEMA, strlen(VARINT_SCHEMA), err, sizeof(err));
+    bwm_slot_spec_t spec[] = {TOP("a", BWM_T_LONG, 0, 0)};
+    bwm_decoder_t *d;
+    size_t i, len, tail, checked = 0;
+
+    cr_assert_not_null(s, "%s", err);
+    d = bwm_decoder_new(s, s, spec, 1, &bwm_avro_default_limits, err, sizeof(err));
+    cr_assert_not_null(d, "%s", err);
+    for (i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+        for (len = varint_len(values[i]); len <= 11; len++) {
+            for (tail = 0; tail <= 9; tail++) {
+                uint8_t body[32];
+                size_t n = put_varint(body, values[i], len);
+                bwm_value_t out;
+                bwm_err_t rc;
+
+                n += put_varint(body + n, (int64_t)tail, 1);
+                memset(body + n, 'x', tail);
+                n += tail;
+                rc = bwm_decoder_decode(d, body, n, &out, err, sizeof(err));
+                if (len > 10) {
+                    cr_assert_eq(rc, BWM_ERR_DECODE, "%zu bytes read as a long", len);
+                    cr_assert(strstr(err, "longer than 10 bytes"), "%s", err);
+                } else {
+                    cr_assert_eq(rc, BWM_OK, "%" PRId64 " in %zu bytes, %zu after: %s", values[i],
+                                 len, tail, err);
+                    cr_assert_eq(out.u.v_long, values[i], "%" PRId64 " in %zu bytes, %zu after",
+                                 values[i], len, tail);
+                }
+                checked++;
+            }
+        }
+    }
+    cr_assert_gt(checked, 1000);
+    bwm_decoder_destroy(d);
+    bwm_schema_destroy(s);
 }
 
 Test(codec, results_encode_and_read_back)
