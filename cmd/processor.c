@@ -59,6 +59,9 @@
 /* Messages taken from the consumer in one call (and one clock read). */
 #define TAKE_MAX 256
 
+/* How many messages ahead the payload is asked for. */
+#define PREFETCH_MSGS 2
+
 /* Why an input record goes to the dead-letter topic (header bwm.reason). */
 #define REASON_FRAMING "framing"
 #define REASON_SCHEMA  "schema"
@@ -1165,6 +1168,15 @@ bwm_err_t bwm_processor_run(bwm_processor_t *p, int exit_at_end, char *errstr, s
         n = bwm_source_poll(p->p_source, 100, msgs, TAKE_MAX);
         now = bwm_cli_now_ms();
         for (i = 0; i < n; i++) {
+            if (i + PREFETCH_MSGS < n && msgs[i + PREFETCH_MSGS]->payload) {
+                /* decoding waits on the payload, written by librdkafka's thread */
+                const char *ahead = msgs[i + PREFETCH_MSGS]->payload;
+
+                __builtin_prefetch(ahead);
+                if (msgs[i + PREFETCH_MSGS]->len > 64) {
+                    __builtin_prefetch(ahead + 64);
+                }
+            }
             if (p->p_recover || p->p_failed) {
                 continue;
             }

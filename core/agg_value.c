@@ -334,17 +334,57 @@ static bwm_err_t extreme_offer(scalar_t *s, const bwm_value_t *x, int sign)
     return scalar_set(s, x);
 }
 
+/*
+ * Whether a number settles MIN (sign 1) or MAX (sign -1) by itself: a
+ * DOUBLE, or a BIGINT, strictly on one side of the one kept. Equal values,
+ * NaN and the signs of zero take the general way and its total order.
+ */
+static int extreme_quick(scalar_t *s, const bwm_value_t *v, int sign)
+{
+    if (!s->sc_any || v->v_type != s->sc_type) {
+        return 0;
+    }
+    if (v->v_type == BWM_T_DOUBLE) {
+        double x = v->u.v_double, k = s->u.sc_double;
+
+        if (sign * x > sign * k) {
+            return 1;
+        }
+        if (sign * x < sign * k) {
+            s->u.sc_double = x;
+            return 1;
+        }
+    } else if (v->v_type == BWM_T_LONG) {
+        int64_t x = v->u.v_long, k = s->u.sc_long;
+
+        if (sign > 0 ? x >= k : x <= k) {
+            return 1;
+        }
+        s->u.sc_long = x;
+        return 1;
+    }
+    return 0;
+}
+
 static bwm_err_t min_add(void *st, const bwm_agg_input_t *in)
 {
-    bwm_value_t x = scalar_arg(st, in->ai_value);
+    bwm_value_t x;
 
+    if (extreme_quick(st, in->ai_value, 1)) {
+        return BWM_OK;
+    }
+    x = scalar_arg(st, in->ai_value);
     return extreme_offer(st, &x, 1);
 }
 
 static bwm_err_t max_add(void *st, const bwm_agg_input_t *in)
 {
-    bwm_value_t x = scalar_arg(st, in->ai_value);
+    bwm_value_t x;
 
+    if (extreme_quick(st, in->ai_value, -1)) {
+        return BWM_OK;
+    }
+    x = scalar_arg(st, in->ai_value);
     return extreme_offer(st, &x, -1);
 }
 

@@ -35,9 +35,10 @@ typedef enum op {
     OP_SKIP_INT,   /* range checked */
     OP_SKIP_FIXED, /* float, double, fixed: a_size bytes */
     OP_SKIP_BYTES, /* string, bytes */
+    OP_SKIP_BOOL,
     OP_SKIP_ENUM,
     OP_SKIP_UNION,
-    OP_SKIP_OTHER, /* boolean, record, array, map: by skip() */
+    OP_SKIP_OTHER, /* record, array, map: by skip() */
     OP_NULL,       /* nulls the slots below it: a null union branch */
     OP_BOOL,
     OP_INT,
@@ -483,6 +484,8 @@ static op_t skip_op(const bwm_avro_node_t *n, size_t *size)
         case BWM_AVRO_STRING:
         case BWM_AVRO_BYTES:
             return OP_SKIP_BYTES;
+        case BWM_AVRO_BOOLEAN:
+            return OP_SKIP_BOOL;
         case BWM_AVRO_ENUM:
             return OP_SKIP_ENUM;
         case BWM_AVRO_UNION:
@@ -959,6 +962,11 @@ static int run_act(rd_t *r, const act_t *a, bwm_value_t *out, size_t depth)
             return take(r, a->a_name, a->a_size, &p);
         case OP_SKIP_BYTES:
             return read_len(r, a->a_name, &len) || take(r, a->a_name, len, &p) ? -1 : 0;
+        case OP_SKIP_BOOL:
+            if (take(r, a->a_name, 1, &p)) {
+                return -1;
+            }
+            return *p > 1 ? rd_fail(r, BWM_ERR_DECODE, a->a_name, "bad boolean") : 0;
         case OP_SKIP_ENUM:
             if (read_long(r, a->a_name, &v)) {
                 return -1;

@@ -38,6 +38,9 @@
 /* Expected keys held before duplicates are first looked for. */
 #define EXPECT_TIDY_MIN 1024
 
+/* How many rows ahead lookups and applying ask for memory (twice that for table slots). */
+#define PREFETCH_ROWS 8
+
 typedef enum row_state {
     ROW_STAGED,
     ROW_FILTERED,
@@ -50,6 +53,7 @@ typedef struct row {
     size_t r_slot0;
     const char *r_key; /* in the round's arena, or the lent string itself */
     size_t r_keylen;
+    uint64_t r_hash; /* bwm_table_hash() of the key */
     bwm_entry_t *r_entry;
     row_state_t r_state;
 } row_t;
@@ -762,6 +766,7 @@ bwm_err_t bwm_engine_stage(bwm_engine_t *e, int64_t offset, int64_t kafka_ts,
         }
         r->r_key = n ? e->e_keyvals[0].u.v_str.p : "";
         r->r_keylen = n;
+        r->r_hash = bwm_table_hash(r->r_key, n);
         goto time;
     }
     bwm_buf_reset(&e->e_keybuf);
@@ -782,6 +787,7 @@ bwm_err_t bwm_engine_stage(bwm_engine_t *e, int64_t offset, int64_t kafka_ts,
     key[e->e_keybuf.b_len] = '\0';
     r->r_key = key;
     r->r_keylen = e->e_keybuf.b_len;
+    r->r_hash = bwm_table_hash(key, r->r_keylen);
 time:
     if (r->r_time != BWM_TIME_NONE && r->r_time > e->e_stage_wm) {
         e->e_stage_wm = r->r_time;
@@ -817,9 +823,10 @@ static bwm_err_t add_missing(bwm_engine_t *e, bwm_entry_t *en)
 }
 
 /* The entry for key: held, or added unloaded and listed as missing. */
-static bwm_err_t entry_for(bwm_engine_t *e, const char *key, size_t keylen, bwm_entry_t **out)
+static bwm_err_t entry_for(bwm_engine_t *e, uint64_t h, const char *key, size_t keylen,
+                           bwm_entry_t **out)
 {
-    bwm_entry_t *en = bwm_table_get(e->e_table, key, keylen);
+    bwm_entry_t *en = bwm_table_get_hashed(e->e_table, h, key, keylen);
     bwm_err_t err;
 
     if (en) {
@@ -847,8 +854,15 @@ bwm_err_t bwm_engine_missing(bwm_engine_t *e, const bwm_keyref_t **keys, size_t 
     for (i = 0; i < e->e_nrows; i++) {
         row_t *r = &e->e_rows[i];
 
+        /* The slots, then the entries, of the rows ahead: lookups wait on memory. */
+        if (i + PREFETCH_ROWS * 2 < e->e_nrows && e->e_rows[i + PREFETCH_ROWS * 2].r_key) {
+            bwm_table_prefetch(e->e_table, e->e_rows[i + PREFETCH_ROWS * 2].r_hash, 0);
+        }
+        if (i + PREFETCH_ROWS < e->e_nrows && e->e_rows[i + PREFETCH_ROWS].r_key) {
+            bwm_table_prefetch(e->e_table, e->e_rows[i + PREFETCH_ROWS].r_hash, 1);
+        }
         if (r->r_state == ROW_STAGED && r->r_key &&
-            (err = entry_for(e, r->r_key, r->r_keylen, &r->r_entry)) != BWM_OK) {
+            (err = entry_for(e, r->r_hash, r->r_key, r->r_keylen, &r->r_entry)) != BWM_OK) {
             return err;
         }
     }
@@ -857,7 +871,7 @@ bwm_err_t bwm_engine_missing(bwm_engine_t *e, const bwm_keyref_t **keys, size_t 
         expect_item_t it = xh_pop(&e->e_expect);
         bwm_entry_t *en;
 
-        err = entry_for(e, it.x_key, it.x_keylen, &en);
+        err = entry_for(e, bwm_table_hash(it.x_key, it.x_keylen), it.x_key, it.x_keylen, &en);
         free(it.x_key);
         if (err) {
             return err;
@@ -1445,6 +1459,9 @@ bwm_err_t bwm_engine_apply(bwm_engine_t *e, int last, char *errstr, size_t errst
     for (i = 0; i < e->e_nrows; i++) {
         row_t *r = &e->e_rows[i];
 
+        if (i + PREFETCH_ROWS < e->e_nrows && e->e_rows[i + PREFETCH_ROWS].r_entry) {
+            bwm_table_prefetch_hot(e->e_table, e->e_rows[i + PREFETCH_ROWS].r_entry);
+        }
         if (r->r_state == ROW_STAGED) {
             err = apply_row(e, i, errstr, errstr_size);
             if (err) {

@@ -306,7 +306,46 @@ static size_t probe(const bwm_table_t *t, uint64_t h, const char *key, size_t ke
 
 bwm_entry_t *bwm_table_get(bwm_table_t *t, const char *key, size_t keylen)
 {
-    return t->t_slots[probe(t, hash_bytes(key, keylen), key, keylen)].s_entry;
+    return bwm_table_get_hashed(t, hash_bytes(key, keylen), key, keylen);
+}
+
+uint64_t bwm_table_hash(const char *key, size_t keylen)
+{
+    return hash_bytes(key, keylen);
+}
+
+bwm_entry_t *bwm_table_get_hashed(bwm_table_t *t, uint64_t h, const char *key, size_t keylen)
+{
+    return t->t_slots[probe(t, h, key, keylen)].s_entry;
+}
+
+/* Each 64-byte cache line the n bytes at p lie in. */
+static void prefetch_bytes(const void *p, size_t n)
+{
+    uintptr_t c = (uintptr_t)p & ~(uintptr_t)63, end = (uintptr_t)p + n;
+
+    for (; c < end; c += 64) {
+        __builtin_prefetch((const void *)c);
+    }
+}
+
+void bwm_table_prefetch(const bwm_table_t *t, uint64_t h, int entry)
+{
+    const slot_t *sl = &t->t_slots[(size_t)h & (t->t_cap - 1)];
+
+    if (!entry) {
+        __builtin_prefetch(sl);
+    } else if (sl->s_entry && sl->s_hash == h) {
+        /* the entry and the start of its key, without reading the entry */
+        prefetch_bytes(sl->s_entry, sizeof(*sl->s_entry) + 48);
+    }
+}
+
+void bwm_table_prefetch_hot(const bwm_table_t *t, const bwm_entry_t *e)
+{
+    if (e->e_hot) {
+        prefetch_bytes(e->e_hot, sizeof(*e->e_hot) + t->t_plan->p_state_size);
+    }
 }
 
 static bwm_err_t grow(bwm_table_t *t)

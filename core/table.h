@@ -78,6 +78,21 @@ void bwm_table_account(bwm_table_t *t, bwm_entry_t *e);
 /* Returns the entry for key, or NULL when the table does not hold it. */
 bwm_entry_t *bwm_table_get(bwm_table_t *t, const char *key, size_t keylen);
 
+/* The hash a key is filed under, and bwm_table_get() given it. */
+uint64_t bwm_table_hash(const char *key, size_t keylen);
+bwm_entry_t *bwm_table_get_hashed(bwm_table_t *t, uint64_t h, const char *key, size_t keylen);
+
+/*
+ * Asks the CPU to start loading what a lookup of hash h reads, a few
+ * lookups ahead: the slot; with entry set, the entry the slot holds and the
+ * start of its key (the slot should have been asked for earlier). Changes
+ * nothing.
+ */
+void bwm_table_prefetch(const bwm_table_t *t, uint64_t h, int entry);
+
+/* The same for the window bwm_table_window() would give first, and its states. */
+void bwm_table_prefetch_hot(const bwm_table_t *t, const bwm_entry_t *e);
+
 /* Adds an entry for key with no windows, used by this batch; the key must not be present. */
 bwm_err_t bwm_table_put(bwm_table_t *t, const char *key, size_t keylen, bwm_entry_t **out);
 

@@ -260,6 +260,54 @@ Test(codec, varints_decode_alike_at_every_length_and_place)
     bwm_schema_destroy(s);
 }
 
+#define SKIPPED_SCHEMA                                                                             \
+    "{\"type\":\"record\",\"name\":\"S\",\"fields\":[{\"name\":\"b\",\"type\":\"boolean\"},"       \
+    "{\"name\":\"i\",\"type\":\"int\"},{\"name\":\"e\",\"type\":{\"type\":\"enum\",\"name\":"      \
+    "\"E\","                                                                                       \
+    "\"symbols\":[\"X\",\"Y\"]}},{\"name\":\"u\",\"type\":[\"null\",\"double\"]},"                 \
+    "{\"name\":\"a\",\"type\":\"long\"}]}"
+
+/* Fields no slot reads are still checked: a bad one fails the record, naming it. */
+Test(codec, skipped_fields_are_checked_as_read_ones)
+{
+    static const struct {
+        uint8_t body[16];
+        size_t len;
+        const char *error; /* NULL: decodes, a = 1 */
+    } cases[] = {
+        {{0x01, 0x02, 0x02, 0x02, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 0x02}, 13, NULL},
+        {{0x01, 0x02, 0x02, 0x00, 0x02}, 5, NULL},
+        {{0x02, 0x02, 0x02, 0x00, 0x02}, 5, "field 'b': bad boolean"},
+        {{0x01, 0x80, 0x80, 0x80, 0x80, 0x10, 0x02, 0x00, 0x02}, 9, "field 'i': int out of range"},
+        {{0x01, 0x02, 0x04, 0x00, 0x02}, 5, "field 'e': enum index out of range"},
+        {{0x01, 0x02, 0x02, 0x04, 0x02}, 5, "field 'u': union branch out of range"},
+        {{0x01, 0x02, 0x02, 0x02, 0, 0, 0}, 7, "field 'u': value beyond the end"},
+    };
+    char err[256];
+    bwm_schema_t *s = bwm_schema_parse(SKIPPED_SCHEMA, strlen(SKIPPED_SCHEMA), err, sizeof(err));
+    bwm_slot_spec_t spec[] = {TOP("a", BWM_T_LONG, 0, 0)};
+    bwm_decoder_t *d;
+    size_t i;
+
+    cr_assert_not_null(s, "%s", err);
+    d = bwm_decoder_new(s, s, spec, 1, &bwm_avro_default_limits, err, sizeof(err));
+    cr_assert_not_null(d, "%s", err);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        bwm_value_t out;
+        bwm_err_t rc = bwm_decoder_decode(d, cases[i].body, cases[i].len, &out, err, sizeof(err));
+
+        if (!cases[i].error) {
+            cr_assert_eq(rc, BWM_OK, "case %zu: %s", i, err);
+            cr_assert_eq(out.u.v_long, 1, "case %zu", i);
+        } else {
+            cr_assert_eq(rc, BWM_ERR_DECODE, "case %zu decoded", i);
+            cr_assert(strstr(err, cases[i].error), "case %zu: %s", i, err);
+        }
+    }
+    bwm_decoder_destroy(d);
+    bwm_schema_destroy(s);
+}
+
 Test(codec, results_encode_and_read_back)
 {
     bwm_schema_t *s = fixture_schema();
