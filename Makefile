@@ -36,7 +36,12 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS  := -std=gnu11 $(WARN) $(CFLAGS_$(MODE)) -I. -I$(B)/gen $(PKG_CFLAGS) -MMD -MP
 LDFLAGS := $(LDFLAGS_$(MODE))
-LIBS    := $(PKG_LIBS) -lm
+# Release builds allocate with jemalloc (README, "Allocator"): librdkafka allocates each message in
+# its broker thread and bwm frees it in its own, which glibc's arenas make contend. Debug and
+# ASan builds keep libc's allocator, which valgrind and the sanitizers expect.
+# --no-as-needed: a binary that calls no allocator itself (build/bench-read) still loads it.
+MALLOC_LIBS_release := -Wl,--push-state,--no-as-needed -ljemalloc -Wl,--pop-state
+LIBS    := $(PKG_LIBS) -lm $(MALLOC_LIBS_$(MODE))
 TEST_LIBS := $(shell pkg-config --libs criterion 2>/dev/null)
 
 CORE_SRC := $(wildcard core/*.c)

@@ -5,8 +5,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmd/allocator.h"
 #include "cmd/cli.h"
 #include "cmd/commands.h"
+
+/* Read by jemalloc in release builds (cmd/allocator.h). */
+const char *malloc_conf = BWM_MALLOC_CONF;
 
 static const struct {
     const char *name;

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cmd/allocator.h"
 #include "cmd/telemetry.h"
 #include "core/buf.h"
 #include "core/decoder.h"
@@ -36,6 +37,9 @@
 #include "core/plan.h"
 #include "core/schema.h"
 #include "core/sql.h"
+
+/* Read by jemalloc, as in bwm (cmd/allocator.h). */
+const char *malloc_conf = BWM_MALLOC_CONF;
 
 static const char *const job =
     "CREATE STREAM telemetry WITH (topic = 'in', timestamp = 'ts');\n"

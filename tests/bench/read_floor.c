@@ -3,9 +3,10 @@
  * processing. It reads every partition of a topic from the earliest offset
  * to the end as bwm's source does (rd_kafka_consume_batch_queue() on the
  * consumer queue, bwm's consumer defaults, then the -X settings of a job),
- * touches each message's first byte and destroys it. Its CPU time per
- * record is the floor under any librdkafka-based engine with those
- * settings; the bench reports it beside bwm's and Kafka Streams'.
+ * touches each message's first byte and destroys it, with bwm's allocator
+ * and its settings (cmd/allocator.h). Its CPU time per record is the floor
+ * under any librdkafka-based engine with those settings; the bench reports
+ * it beside bwm's and Kafka Streams'.
  *
  * Usage: build/bench-read -b brokers -t topic [-X key=value ...]
  * Prints one JSON line: {"records": N, "bytes": N}.
@@ -15,6 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "cmd/allocator.h"
+
+/* Read by jemalloc, as in bwm (cmd/allocator.h). */
+const char *malloc_conf = BWM_MALLOC_CONF;
 
 #define BATCH 1000
 

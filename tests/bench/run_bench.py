@@ -57,10 +57,11 @@ SCENARIOS = {
 # Where a profile's samples go, by the first pattern that matches "object [.] function".
 PROFILE_GROUPS = [
     ("Kafka client: librdkafka, LZ4, its queue locks", r"librdkafka|liblz4|pthread_mutex|pthread_cond"),
-    ("memory allocation (malloc, calloc, free)", r"libc\S* \[\.\] \S*(malloc|calloc|realloc|free|_int_)"),
+    ("memory allocation (jemalloc; malloc, calloc, free)",
+     r"libjemalloc|libc\S* \[\.\] \S*(malloc|calloc|realloc|free|_int_)"),
     ("Redis client (hiredis)", r"libhiredis"),
     ("bwm: Avro framing and decoding into slots",
-     r"^bwm .*\b(run_prog|run_act|read_long|read_len|read_leaf|skip|bwm_decoder_\w+|bwm_frame_\w+)$"),
+     r"^bwm .*\b(run_prog|run_act|read_long\S*|read_len|skip|bwm_decoder_\w+|bwm_frame_\w+)$"),
     ("bwm: the calculation core (WHERE, keys, windows, aggregates, results, states)",
      r"^bwm .*\b(bwm_engine_\w+|bwm_table_\w+|bwm_expr_\w+|bwm_result_\w+|bwm_buf_\w+|"
      r"add_to_windows\S*|probe\S*|apply_row\S*|find_targets|entry_for|emit_window|"
@@ -361,6 +362,7 @@ def versions():
         "librdkafka": cmd_out(["pkg-config", "--modversion", "rdkafka"]),
         "avro-c": cmd_out(["pkg-config", "--modversion", "avro-c"]),
         "hiredis": cmd_out(["pkg-config", "--modversion", "hiredis"]),
+        "jemalloc": cmd_out(["pkg-config", "--modversion", "jemalloc"]),
         "kafka": re.search(r"<kafka.version>(.*?)<", pom).group(1),
         "kafka_streams": re.search(r"<kafka.version>(.*?)<", peer_pom).group(1),
         "avro_java": re.search(r"<avro.version>(.*?)<", peer_pom).group(1),
@@ -453,7 +455,8 @@ def floor_lines(res):
         return []
     b, k, f = per_m(s2["bwm"]), per_m(s2["kstreams"]), per_m(s2["floor"])
     return [f"S2, librdkafka reading only: build/bench-read read the same input with the job's "
-            f"kafka.* settings and bwm's consumer defaults, and did nothing else: {f:.2f} CPU s "
+            f"kafka.* settings, bwm's consumer defaults and its allocator, and did nothing else: "
+            f"{f:.2f} CPU s "
             f"per million records. bwm's whole S2 job took {b:.2f}, {b / f:.2f}x that floor; "
             f"bwm's own work (decoding, the job, producing, committing) is the difference, "
             f"{b - f:.2f} CPU s per million records.",
@@ -524,7 +527,8 @@ def write_results(res, started, finished):
     L.append(f"- Machine: {mach['cpu']}, {mach['cores']} cores (vCPUs), {mach['mem_gib']:.1f} GiB "
              f"memory, Linux {mach['kernel']}, Debian {mach['os']}. A shared VM: other work may "
              "have run at the same time, so treat single figures as ±10-20 %.")
-    L.append(f"- Versions: bwm {ver['bwm']} (release build, -O2), librdkafka {ver['librdkafka']}, "
+    L.append(f"- Versions: bwm {ver['bwm']} (release build, -O2, jemalloc {ver['jemalloc']} with "
+             f"cmd/allocator.h's settings), librdkafka {ver['librdkafka']}, "
              f"avro-c {ver['avro-c']}, hiredis {ver['hiredis']}, Kafka broker {ver['kafka']} "
              f"(KRaft, single node, loopback), Kafka Streams {ver['kafka_streams']} with Apache "
              f"Avro {ver['avro_java']} (Java), Java {ver['java']}, Redis {ver['redis']}, "
