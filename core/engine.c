@@ -1395,6 +1395,7 @@ static bwm_err_t apply_row(bwm_engine_t *e, size_t row, char *errstr, size_t err
     row_t *r = &e->e_rows[row];
     char error[256];
     size_t ntargets;
+    uint32_t nwins;
     int late, refused = 0;
     bwm_err_t err;
 
@@ -1402,6 +1403,7 @@ static bwm_err_t apply_row(bwm_engine_t *e, size_t row, char *errstr, size_t err
     if (p->p_stateless) {
         return emit_row(e, row, errstr, errstr_size);
     }
+    nwins = r->r_entry->e_nwins;
     bwm_arena_reset(&e->e_eval_arena);
     err = find_targets(e, r, &ntargets, &late);
     if (err) {
@@ -1442,7 +1444,12 @@ static bwm_err_t apply_row(bwm_engine_t *e, size_t row, char *errstr, size_t err
         }
         return dead(e, row, "eval", error);
     }
-    if (bwm_table_touch(e->e_table, r->r_entry) || queue_close(e, r->r_entry)) {
+    if (bwm_table_touch(e->e_table, r->r_entry)) {
+        return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
+    }
+    /* Fixed windows close as they started: only a new window can move the entry's close. */
+    if ((p->p_window.w_kind == BWM_WINDOW_SESSION || r->r_entry->e_nwins != nwins) &&
+        queue_close(e, r->r_entry)) {
         return bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
     return BWM_OK;
