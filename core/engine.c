@@ -403,6 +403,7 @@ void bwm_engine_destroy(bwm_engine_t *e)
     free(e);
 }
 
+/* The plan's aggregates as steps (agg_step_t). */
 static void set_steps(bwm_engine_t *e)
 {
     const bwm_plan_t *p = e->e_plan;

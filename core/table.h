@@ -90,7 +90,7 @@ bwm_entry_t *bwm_table_get_hashed(bwm_table_t *t, uint64_t h, const char *key, s
  */
 void bwm_table_prefetch(const bwm_table_t *t, uint64_t h, int entry);
 
-/* The same for the window bwm_table_window() would give first, and its states. */
+/* The same for e's hot window (the one bwm_table_window() gave last) and its states. */
 void bwm_table_prefetch_hot(const bwm_table_t *t, const bwm_entry_t *e);
 
 /* Adds an entry for key with no windows, used by this batch; the key must not be present. */
