@@ -1002,15 +1002,12 @@ static void report_progress(bwm_processor_t *p, long long now)
     rp->rp_progress(rp->rp_opaque, &st);
 }
 
-/* Whether every assigned partition has been read to its end and nothing is pending. */
-static int at_end(const bwm_processor_t *p)
+/* Whether every assigned partition has been read to its end (or its range's end). */
+static int parts_at_end(const bwm_processor_t *p)
 {
     int32_t id;
     int assigned = 0;
 
-    if (p->p_pending > 0) {
-        return 0;
-    }
     for (id = 0; id < p->p_nparts; id++) {
         const part_t *pt = &p->p_parts[id];
 
@@ -1022,6 +1019,12 @@ static int at_end(const bwm_processor_t *p)
         }
     }
     return assigned > 0;
+}
+
+/* Whether every assigned partition has been read to its end and nothing is pending. */
+static int at_end(const bwm_processor_t *p)
+{
+    return p->p_pending == 0 && parts_at_end(p);
 }
 
 /* Whether every partition of a replay is read to its range's end. */
@@ -1197,7 +1200,11 @@ bwm_err_t bwm_processor_run(bwm_processor_t *p, int exit_at_end, char *errstr, s
             break;
         }
         due = p->p_pending > 0 && now - p->p_batch_start_ms >= p->p_jc->jc_commit_interval_ms;
-        if (due || (p->p_pending > 0 && ((exit_at_end && n == 0) || ranges_read(p)))) {
+        /*
+         * A run that exits at the end, or a replay, ends its last batch early once its
+         * partitions are read; not on a poll that found nothing, which a slow fetch gives too.
+         */
+        if (due || (p->p_pending > 0 && ((exit_at_end && parts_at_end(p)) || ranges_read(p)))) {
             process_batch(p);
         }
         log_progress(p, now);
