@@ -976,153 +976,214 @@ static void put_long(const act_t *a, int64_t v, bwm_value_t *out)
 static int run_prog(rd_t *r, const prog_t *p, bwm_value_t *out, size_t depth);
 
 /*
- * One action. Skipped scalars are read here without skip() and its depth
- * check, which cannot fail for them: run_prog() has checked the depth of
- * their record, and a skipped union checks its branch's depth as skip()
+ * Runs the actions [a, end) in order. Dispatch is threaded: each op ends by
+ * jumping straight to the next action's op through ops[], so the CPU predicts
+ * each jump from the op before it, as a record's fields come in a fixed order.
+ * A union runs its branch's action in place, one level deeper, and then goes
+ * on after the union: a branch is never a union (the schema parser refuses
+ * one), so one saved place is enough. Skipped scalars are read without skip()
+ * and its depth check, which cannot fail for them: the caller has checked the
+ * depth of their record, and a union checks its branch's depth as skip()
  * would.
  */
-static int run_act(rd_t *r, const act_t *a, bwm_value_t *out, size_t depth)
+static int run_acts(rd_t *r, const act_t *a, const act_t *end, bwm_value_t *out, size_t depth)
 {
-    bwm_value_t *o; /* a leaf's slot */
+    /*
+     * Where each op's code is, indexed by op_t: every op in its order, so
+     * OP_NOT_SCALAR last. Each (&&label) is parenthesised for cppcheck.
+     */
+    static const void *const ops[] = {
+        (&&skip_long),        (&&skip_int),         (&&skip_fixed), (&&skip_bytes), (&&skip_bool),
+        (&&skip_enum),        (&&skip_union),       (&&skip_other), (&&op_null),    (&&op_bool),
+        (&&op_int),           (&&op_long),          (&&op_float),   (&&op_double),  (&&op_string),
+        (&&op_decimal_bytes), (&&op_decimal_fixed), (&&op_enum),    (&&op_record),  (&&op_union),
+        (&&op_not_scalar),
+    };
+    const act_t *resume = NULL, *resume_end = NULL; /* the union whose branch runs */
+    bwm_value_t *o;                                 /* a leaf's slot */
     const uint8_t *p;
     int64_t v;
     size_t i, len;
     int b;
 
-    switch (a->a_op) {
-        case OP_SKIP_LONG:
-            return read_long(r, a->a_name, &v);
-        case OP_SKIP_INT:
-            return read_int(r, a->a_name, &v);
-        case OP_SKIP_FIXED:
-            return take(r, a->a_name, a->a_size, &p);
-        case OP_SKIP_BYTES:
-            return read_bytes(r, a->a_name, &p, &len);
-        case OP_SKIP_BOOL:
-            return read_bool(r, a->a_name, &b);
-        case OP_SKIP_ENUM:
-            return read_index(r, a->a_name, a->a_node->an_nsymbols, ENUM_RANGE, &v);
-        case OP_SKIP_UNION:
-            if (read_index(r, a->a_name, a->a_nbranches, UNION_RANGE, &v)) {
-                return -1;
-            }
-            if (depth + 1 > r->r_lim->al_max_depth) {
-                return rd_fail(r, BWM_ERR_LIMIT, a->a_name, "nested deeper than the limit");
-            }
-            return run_act(r, &a->a_branches[v], out, depth + 1);
-        case OP_SKIP_OTHER:
-            return skip(r, a->a_node, a->a_name, depth);
-        case OP_NULL:
-            for (i = 0; i < a->a_nslots; i++) {
-                out[a->a_slots[i]].v_type = BWM_T_NULL;
-            }
-            return 0;
-        case OP_BOOL:
-            o = &out[a->a_slot];
-            if (read_bool(r, a->a_name, &b)) {
-                return -1;
-            }
-            o->v_type = BWM_T_BOOL;
-            o->u.v_bool = b;
-            return 0;
-        case OP_INT:
-            o = &out[a->a_slot];
-            if (read_int(r, a->a_name, &v)) {
-                return -1;
-            }
-            put_long(a, v, o);
-            return 0;
-        case OP_LONG:
-            o = &out[a->a_slot];
-            if (read_long(r, a->a_name, &v)) {
-                return -1;
-            }
-            put_long(a, v, o);
-            return 0;
-        case OP_FLOAT:
-            o = &out[a->a_slot];
-            if (take(r, a->a_name, 4, &p)) {
-                return -1;
-            }
-            o->v_type = BWM_T_DOUBLE;
-            o->u.v_double = le_float(p);
-            return 0;
-        case OP_DOUBLE:
-            o = &out[a->a_slot];
-            if (take(r, a->a_name, 8, &p)) {
-                return -1;
-            }
-            o->v_type = BWM_T_DOUBLE;
-            o->u.v_double = le_double(p);
-            return 0;
-        case OP_STRING:
-            o = &out[a->a_slot];
-            if (read_bytes(r, a->a_name, &p, &len)) {
-                return -1;
-            }
-            o->v_type = BWM_T_STRING;
-            o->u.v_str.p = (const char *)p;
-            o->u.v_str.n = len;
-            return 0;
-        case OP_DECIMAL_BYTES:
-            o = &out[a->a_slot];
-            if (read_bytes(r, a->a_name, &p, &len)) {
-                return -1;
-            }
-            o->v_type = BWM_T_DOUBLE;
-            o->u.v_double = decimal_value(p, len, a->a_node->an_scale);
-            return 0;
-        case OP_DECIMAL_FIXED:
-            o = &out[a->a_slot];
-            if (take(r, a->a_name, a->a_size, &p)) {
-                return -1;
-            }
-            o->v_type = BWM_T_DOUBLE;
-            o->u.v_double = decimal_value(p, a->a_size, a->a_node->an_scale);
-            return 0;
-        case OP_ENUM:
-            o = &out[a->a_slot];
-            if (read_index(r, a->a_name, a->a_node->an_nsymbols, ENUM_RANGE, &v)) {
-                return -1;
-            }
-            if (!a->a_enum[v]) {
-                return rd_fail(r, BWM_ERR_SCHEMA, a->a_name,
-                               "enum symbol unknown to the reader, which has no default");
-            }
-            o->v_type = BWM_T_STRING;
-            o->u.v_str.p = a->a_enum[v];
-            o->u.v_str.n = strlen(a->a_enum[v]);
-            return 0;
-        case OP_RECORD:
-            return run_prog(r, a->a_sub, out, depth + 1);
-        case OP_UNION:
-            if (read_index(r, a->a_name, a->a_nbranches, UNION_RANGE, &v)) {
-                return -1;
-            }
-            a = &a->a_branches[v];
-            if (a->a_error) {
-                return rd_fail(r, BWM_ERR_SCHEMA, a->a_name, a->a_error);
-            }
-            return run_act(r, a, out, depth + 1);
-        case OP_NOT_SCALAR:
-            break;
+    _Static_assert(sizeof(ops) / sizeof(ops[0]) == OP_NOT_SCALAR + 1, "one label per op");
+#define NEXT_ACT()                                                                                 \
+    do {                                                                                           \
+        if (++a == end) {                                                                          \
+            goto done;                                                                             \
+        }                                                                                          \
+        goto *ops[a->a_op];                                                                        \
+    } while (0)
+
+    if (a == end) {
+        return 0;
     }
+    goto *ops[a->a_op];
+
+skip_long:
+    if (read_long(r, a->a_name, &v)) {
+        return -1;
+    }
+    NEXT_ACT();
+skip_int:
+    if (read_int(r, a->a_name, &v)) {
+        return -1;
+    }
+    NEXT_ACT();
+skip_fixed:
+    if (take(r, a->a_name, a->a_size, &p)) {
+        return -1;
+    }
+    NEXT_ACT();
+skip_bytes:
+    if (read_bytes(r, a->a_name, &p, &len)) {
+        return -1;
+    }
+    NEXT_ACT();
+skip_bool:
+    if (read_bool(r, a->a_name, &b)) {
+        return -1;
+    }
+    NEXT_ACT();
+skip_enum:
+    if (read_index(r, a->a_name, a->a_node->an_nsymbols, ENUM_RANGE, &v)) {
+        return -1;
+    }
+    NEXT_ACT();
+skip_union:
+    if (read_index(r, a->a_name, a->a_nbranches, UNION_RANGE, &v)) {
+        return -1;
+    }
+    if (depth + 1 > r->r_lim->al_max_depth) {
+        return rd_fail(r, BWM_ERR_LIMIT, a->a_name, "nested deeper than the limit");
+    }
+    goto branch;
+skip_other:
+    if (skip(r, a->a_node, a->a_name, depth)) {
+        return -1;
+    }
+    NEXT_ACT();
+op_null:
+    for (i = 0; i < a->a_nslots; i++) {
+        out[a->a_slots[i]].v_type = BWM_T_NULL;
+    }
+    NEXT_ACT();
+op_bool:
+    o = &out[a->a_slot];
+    if (read_bool(r, a->a_name, &b)) {
+        return -1;
+    }
+    o->v_type = BWM_T_BOOL;
+    o->u.v_bool = b;
+    NEXT_ACT();
+op_int:
+    o = &out[a->a_slot];
+    if (read_int(r, a->a_name, &v)) {
+        return -1;
+    }
+    put_long(a, v, o);
+    NEXT_ACT();
+op_long:
+    o = &out[a->a_slot];
+    if (read_long(r, a->a_name, &v)) {
+        return -1;
+    }
+    put_long(a, v, o);
+    NEXT_ACT();
+op_float:
+    o = &out[a->a_slot];
+    if (take(r, a->a_name, 4, &p)) {
+        return -1;
+    }
+    o->v_type = BWM_T_DOUBLE;
+    o->u.v_double = le_float(p);
+    NEXT_ACT();
+op_double:
+    o = &out[a->a_slot];
+    if (take(r, a->a_name, 8, &p)) {
+        return -1;
+    }
+    o->v_type = BWM_T_DOUBLE;
+    o->u.v_double = le_double(p);
+    NEXT_ACT();
+op_string:
+    o = &out[a->a_slot];
+    if (read_bytes(r, a->a_name, &p, &len)) {
+        return -1;
+    }
+    o->v_type = BWM_T_STRING;
+    o->u.v_str.p = (const char *)p;
+    o->u.v_str.n = len;
+    NEXT_ACT();
+op_decimal_bytes:
+    o = &out[a->a_slot];
+    if (read_bytes(r, a->a_name, &p, &len)) {
+        return -1;
+    }
+    o->v_type = BWM_T_DOUBLE;
+    o->u.v_double = decimal_value(p, len, a->a_node->an_scale);
+    NEXT_ACT();
+op_decimal_fixed:
+    o = &out[a->a_slot];
+    if (take(r, a->a_name, a->a_size, &p)) {
+        return -1;
+    }
+    o->v_type = BWM_T_DOUBLE;
+    o->u.v_double = decimal_value(p, a->a_size, a->a_node->an_scale);
+    NEXT_ACT();
+op_enum:
+    o = &out[a->a_slot];
+    if (read_index(r, a->a_name, a->a_node->an_nsymbols, ENUM_RANGE, &v)) {
+        return -1;
+    }
+    if (!a->a_enum[v]) {
+        return rd_fail(r, BWM_ERR_SCHEMA, a->a_name,
+                       "enum symbol unknown to the reader, which has no default");
+    }
+    o->v_type = BWM_T_STRING;
+    o->u.v_str.p = a->a_enum[v];
+    o->u.v_str.n = strlen(a->a_enum[v]);
+    NEXT_ACT();
+op_record:
+    if (run_prog(r, a->a_sub, out, depth + 1)) {
+        return -1;
+    }
+    NEXT_ACT();
+op_union:
+    if (read_index(r, a->a_name, a->a_nbranches, UNION_RANGE, &v)) {
+        return -1;
+    }
+    if (a->a_branches[v].a_error) {
+        return rd_fail(r, BWM_ERR_SCHEMA, a->a_branches[v].a_name, a->a_branches[v].a_error);
+    }
+    goto branch;
+op_not_scalar:
     return rd_fail(r, BWM_ERR_DECODE, a->a_name, "not a scalar");
+branch:
+    resume = a;
+    resume_end = end;
+    a = &a->a_branches[v];
+    end = a + 1;
+    depth++;
+    goto *ops[a->a_op];
+done:
+    if (!resume) {
+        return 0;
+    }
+    a = resume;
+    end = resume_end;
+    resume = NULL;
+    depth--;
+    NEXT_ACT();
+#undef NEXT_ACT
 }
 
 static int run_prog(rd_t *r, const prog_t *p, bwm_value_t *out, size_t depth)
 {
-    size_t i;
-
     if (depth > r->r_lim->al_max_depth) {
         return rd_fail(r, BWM_ERR_LIMIT, "(record)", "nested deeper than the limit");
     }
-    for (i = 0; i < p->p_nacts; i++) {
-        if (run_act(r, &p->p_acts[i], out, depth)) {
-            return -1;
-        }
-    }
-    return 0;
+    return run_acts(r, p->p_acts, p->p_acts + p->p_nacts, out, depth);
 }
 
 bwm_err_t bwm_decoder_decode(bwm_decoder_t *d, const void *body, size_t len, bwm_value_t *out,

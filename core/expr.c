@@ -772,6 +772,64 @@ static int cmp_holds(int op, int c)
     }
 }
 
+/* op between two numbers: IEEE comparison gives compare()'s answers, NaN included. */
+static inline int holds_double(int op, double x, double y)
+{
+    switch (op) {
+        case BWM_OP_EQ:
+            return x == y;
+        case BWM_OP_NE:
+            return x != y;
+        case BWM_OP_LT:
+            return x < y;
+        case BWM_OP_LE:
+            return x <= y;
+        case BWM_OP_GT:
+            return x > y;
+        default:
+            return x >= y;
+    }
+}
+
+static inline int holds_long(int op, int64_t x, int64_t y)
+{
+    switch (op) {
+        case BWM_OP_EQ:
+            return x == y;
+        case BWM_OP_NE:
+            return x != y;
+        case BWM_OP_LT:
+            return x < y;
+        case BWM_OP_LE:
+            return x <= y;
+        case BWM_OP_GT:
+            return x > y;
+        default:
+            return x >= y;
+    }
+}
+
+/*
+ * Whether a term holds for its column's non-null value v: cmp_holds() over
+ * compare(), with numbers and booleans compared in place, as a WHERE tests
+ * every record.
+ */
+static inline int term_holds(const term_t *t, const bwm_value_t *v)
+{
+    const bwm_value_t *k = t->t_const;
+
+    if (v->v_type == BWM_T_LONG && k->v_type == BWM_T_LONG) {
+        return holds_long(t->t_op, v->u.v_long, k->u.v_long);
+    }
+    if (bwm_type_is_numeric(v->v_type)) {
+        return holds_double(t->t_op, as_double(v), as_double(k));
+    }
+    if (v->v_type == BWM_T_BOOL) {
+        return holds_long(t->t_op, v->u.v_bool, k->u.v_bool);
+    }
+    return cmp_holds(t->t_op, compare(v, k));
+}
+
 static void set_bool(bwm_value_t *out, int b)
 {
     out->v_type = BWM_T_BOOL;
@@ -1378,7 +1436,7 @@ int bwm_expr_test(const bwm_expr_t *x, bwm_eval_t *ev)
             const term_t *t = &x->x_terms[i];
 
             v = &ev->ev_slots[t->t_slot];
-            if (v->v_type == BWM_T_NULL || !cmp_holds(t->t_op, compare(v, t->t_const))) {
+            if (v->v_type == BWM_T_NULL || !term_holds(t, v)) {
                 return 0;
             }
         }

@@ -3,6 +3,8 @@
  */
 #include "core/hash.h"
 
+#include <string.h>
+
 #define XXH_P1 UINT64_C(0x9E3779B185EBCA87)
 #define XXH_P2 UINT64_C(0xC2B2AE3D27D4EB4F)
 #define XXH_P3 UINT64_C(0x165667B19E3779F9)
@@ -14,17 +16,27 @@ static uint64_t xxh_rotl(uint64_t x, int r)
     return (x << r) | (x >> (64 - r));
 }
 
-/* Little-endian reads, written so that the compiler makes each one load. */
-static uint64_t xxh_read64(const uint8_t *p)
+/* Little-endian reads of unaligned bytes, one load each. */
+static inline uint64_t xxh_read64(const uint8_t *p)
 {
-    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
-           (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 |
-           (uint64_t)p[7] << 56;
+    uint64_t v;
+
+    memcpy(&v, p, sizeof(v));
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
 }
 
-static uint64_t xxh_read32(const uint8_t *p)
+static inline uint64_t xxh_read32(const uint8_t *p)
 {
-    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24;
+    uint32_t v;
+
+    memcpy(&v, p, sizeof(v));
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap32(v);
+#endif
+    return v;
 }
 
 static uint64_t xxh_round(uint64_t acc, uint64_t in)

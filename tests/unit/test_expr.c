@@ -315,6 +315,23 @@ Test(expr, where_test_agrees_with_the_tree, .init = setup_slots)
         "b AND i > 5",
         "i + 1 > 5 AND d >= 0",
         "i > n AND d >= 0",
+        /* every operator, for each kind compared in place: doubles, integers, a mix, booleans */
+        "d = 2.5",
+        "d <> 2.5",
+        "d <= 2.5",
+        "d > 0",
+        "d >= 2",
+        "i = 7",
+        "i <> 0",
+        "i < 7",
+        "i >= 2",
+        "i <= 7.5",
+        "i = 7.0",
+        "i <> 2.0",
+        "i < 2.5",
+        "i > 0.5",
+        "b = false",
+        "b <> true",
     };
     static const double doubles[] = {-1.5, 0.0, 2.5, 2.4999, NAN, 1e300};
     static const int64_t longs[] = {-1, 0, 2, 7, 8, INT64_MIN};
