@@ -13,12 +13,14 @@
  *             and states encoded as a commit asks (EMIT CHANGES).
  *
  * Times are CPU seconds of this process; records/s/core is records over CPU
- * seconds. With --cache N the engine holds at most N keys and reads evicted
- * states back from an in-process map of committed values, standing in for
- * Redis: the job pass then includes eviction and decoding states again.
+ * seconds. The three passes run --repeat times in turn (3 by default), and
+ * each pass reports the median of its runs, with the fastest and slowest:
+ * on a shared machine one run can be a third slower than the next. With --cache N the engine holds
+ * at most N keys and reads evicted states back from an in-process map of committed values, standing
+ * in for Redis: the job pass then includes eviction and decoding states again.
  *
  * Usage: build/bench-core [-n records] [-k keys] [-b batch] [-r round] [--raw]
- *                         [--cache entries] [--json FILE]
+ *                         [--cache entries] [--repeat runs] [--json FILE]
  */
 #include <avro.h>
 #include <getopt.h>
@@ -48,7 +50,8 @@ static const char *const job =
     "FROM telemetry WHERE ignition = true AND speed >= 0\n"
     "WINDOW TUMBLING (SIZE 1 HOUR, GRACE 5 MINUTES) GROUP BY vin EMIT CHANGES;";
 
-#define SCHEMA_ID 1
+#define SCHEMA_ID  1
+#define MAX_REPEAT 99
 
 static double cpu_s(void)
 {
@@ -73,13 +76,61 @@ typedef struct corpus {
     size_t c_n;
 } corpus_t;
 
-/* What one pass measured. */
+/* What one pass measured: its last run (then the medians), and every run's times. */
 typedef struct pass {
     const char *ps_name;
     double ps_cpu;
     double ps_wall;
     size_t ps_errors;
+    double ps_cpus[MAX_REPEAT];
+    double ps_walls[MAX_REPEAT];
+    size_t ps_runs;
 } pass_t;
+
+/* Keeps the times of the run just made. */
+static void pass_keep(pass_t *ps)
+{
+    ps->ps_cpus[ps->ps_runs] = ps->ps_cpu;
+    ps->ps_walls[ps->ps_runs] = ps->ps_wall;
+    ps->ps_runs++;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
+static double median(const double *v, size_t n)
+{
+    double s[MAX_REPEAT];
+
+    memcpy(s, v, n * sizeof(*s));
+    qsort(s, n, sizeof(*s), cmp_double);
+    return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+/* Sets the pass's times to the medians of its runs. */
+static void pass_settle(pass_t *ps)
+{
+    ps->ps_cpu = median(ps->ps_cpus, ps->ps_runs);
+    ps->ps_wall = median(ps->ps_walls, ps->ps_runs);
+}
+
+/* The fastest or the slowest run's CPU seconds. */
+static double pass_extreme(const pass_t *ps, int slowest)
+{
+    double x = ps->ps_cpus[0];
+    size_t i;
+
+    for (i = 1; i < ps->ps_runs; i++) {
+        if (slowest ? ps->ps_cpus[i] > x : ps->ps_cpus[i] < x) {
+            x = ps->ps_cpus[i];
+        }
+    }
+    return x;
+}
 
 /* The committed state of each key, by the key's number (its text is "BWM%014d", from 1). */
 typedef struct bench_store {
@@ -90,6 +141,17 @@ typedef struct bench_store {
 static size_t key_number(const char *key)
 {
     return (size_t)strtoull(key + 3, NULL, 10) - 1;
+}
+
+/* Forgets every committed state, for the next run of the job. */
+static void store_clear(bench_store_t *st, size_t nkeys)
+{
+    size_t i;
+
+    for (i = 0; st->bs_vals && i < nkeys; i++) {
+        free(st->bs_vals[i]);
+        st->bs_vals[i] = NULL;
+    }
 }
 
 static void store_commit(bench_store_t *st, const bwm_change_t *c, size_t n)
@@ -302,7 +364,7 @@ static int pass_job(const corpus_t *c, int raw, const bwm_plan_t *plan, bwm_deco
 static void usage(void)
 {
     fprintf(stderr, "usage: bench-core [-n records] [-k keys] [-b batch] [-r round] [--raw] "
-                    "[--cache entries] [--json FILE]\n");
+                    "[--cache entries] [--repeat runs] [--json FILE]\n");
 }
 
 int main(int argc, char **argv)
@@ -311,15 +373,17 @@ int main(int argc, char **argv)
         {"raw", no_argument, NULL, 'R'},
         {"cache", required_argument, NULL, 'c'},
         {"json", required_argument, NULL, 'j'},
+        {"repeat", required_argument, NULL, 't'},
         {NULL, 0, NULL, 0},
     };
-    size_t nrec = 10000000, nkeys = 10000, batch = 10000, round = 10000, budget = 0, i;
+    size_t nrec = 10000000, nkeys = 10000, batch = 10000, round = 10000, budget = 0, repeat = 3, i,
+           run;
     const char *json_path = NULL;
     int raw = 0, opt, rc = 1;
     corpus_t corpus = {0};
     bench_store_t store = {0};
     job_counts_t jc = {0};
-    pass_t passes[3] = {{"avro-c", 0, 0, 0}, {"decode", 0, 0, 0}, {"job", 0, 0, 0}};
+    pass_t passes[3] = {{.ps_name = "avro-c"}, {.ps_name = "decode"}, {.ps_name = "job"}};
     bwm_schema_t *schema = NULL;
     bwm_script_t *sc = NULL;
     bwm_plan_t *plan = NULL;
@@ -353,12 +417,16 @@ int main(int argc, char **argv)
             case 'j':
                 json_path = optarg;
                 break;
+            case 't':
+                repeat = strtoull(optarg, NULL, 10);
+                break;
             default:
                 usage();
                 return 2;
         }
     }
-    if (optind != argc || nrec < 1 || nkeys < 1 || nkeys > 10000000 || batch < 1 || round < 1) {
+    if (optind != argc || nrec < 1 || nkeys < 1 || nkeys > 10000000 || batch < 1 || round < 1 ||
+        repeat < 1 || repeat > MAX_REPEAT) {
         usage();
         return 2;
     }
@@ -387,12 +455,22 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench-core: decoder: %s\n", dec ? "out of memory" : err);
         goto done;
     }
-    if (pass_avro_c(&corpus, raw, &passes[0]) != 0) {
-        goto done;
+    for (run = 0; run < repeat; run++) {
+        if (pass_avro_c(&corpus, raw, &passes[0]) != 0) {
+            goto done;
+        }
+        pass_keep(&passes[0]);
+        pass_decode(&corpus, raw, dec, slots, &passes[1]);
+        pass_keep(&passes[1]);
+        store_clear(&store, nkeys);
+        memset(&jc, 0, sizeof(jc));
+        if (pass_job(&corpus, raw, plan, dec, batch, round, budget, &store, &passes[2], &jc) != 0) {
+            goto done;
+        }
+        pass_keep(&passes[2]);
     }
-    pass_decode(&corpus, raw, dec, slots, &passes[1]);
-    if (pass_job(&corpus, raw, plan, dec, batch, round, budget, &store, &passes[2], &jc) != 0) {
-        goto done;
+    for (i = 0; i < 3; i++) {
+        pass_settle(&passes[i]);
     }
     printf("  job: WHERE (2 conditions), GROUP BY vin, TUMBLING 1 h (grace 5 min), COUNT, SUM, "
            "AVG, MAX, COUNT_DISTINCT; EMIT CHANGES; batches of %zu in rounds of %zu; results and "
@@ -404,12 +482,14 @@ int main(int argc, char **argv)
         printf(", cache of %zu keys: %zu evicted, %zu read back", budget, jc.jc_evicted,
                jc.jc_reads);
     }
-    printf("\n  %-8s %10s %10s %12s %18s %8s\n", "pass", "cpu s", "wall s", "ns/record",
-           "records/s/core", "errors");
+    printf("\n  medians of %zu runs of each pass, in turn\n", repeat);
+    printf("  %-8s %10s %10s %12s %18s %17s %8s\n", "pass", "cpu s", "wall s", "ns/record",
+           "records/s/core", "ns/record min-max", "errors");
     for (i = 0; i < 3; i++) {
-        printf("  %-8s %10.3f %10.3f %12.1f %18.0f %8zu\n", passes[i].ps_name, passes[i].ps_cpu,
-               passes[i].ps_wall, passes[i].ps_cpu * 1e9 / (double)nrec,
-               (double)nrec / passes[i].ps_cpu, passes[i].ps_errors);
+        printf("  %-8s %10.3f %10.3f %12.1f %18.0f %8.1f-%-8.1f %8zu\n", passes[i].ps_name,
+               passes[i].ps_cpu, passes[i].ps_wall, passes[i].ps_cpu * 1e9 / (double)nrec,
+               (double)nrec / passes[i].ps_cpu, pass_extreme(&passes[i], 0) * 1e9 / (double)nrec,
+               pass_extreme(&passes[i], 1) * 1e9 / (double)nrec, passes[i].ps_errors);
     }
     if (json_path) {
         out = fopen(json_path, "w");
@@ -420,13 +500,19 @@ int main(int argc, char **argv)
         fprintf(out,
                 "{\"records\": %zu, \"keys\": %zu, \"batch\": %zu, \"round\": %zu, "
                 "\"framing\": \"%s\", \"bytes\": %zu, \"filtered\": %zu, \"outputs\": %zu, "
-                "\"passes\": {",
+                "\"repeat\": %zu, \"passes\": {",
                 nrec, nkeys, batch, round, raw ? "raw" : "confluent", corpus.c_data.b_len,
-                jc.jc_filtered, jc.jc_outputs);
+                jc.jc_filtered, jc.jc_outputs, repeat);
         for (i = 0; i < 3; i++) {
-            fprintf(out, "%s\"%s\": {\"cpu_s\": %.6f, \"wall_s\": %.6f, \"errors\": %zu}",
+            fprintf(out,
+                    "%s\"%s\": {\"cpu_s\": %.6f, \"wall_s\": %.6f, \"errors\": %zu, "
+                    "\"runs_cpu_s\": [",
                     i ? ", " : "", passes[i].ps_name, passes[i].ps_cpu, passes[i].ps_wall,
                     passes[i].ps_errors);
+            for (run = 0; run < passes[i].ps_runs; run++) {
+                fprintf(out, "%s%.6f", run ? ", " : "", passes[i].ps_cpus[run]);
+            }
+            fprintf(out, "]}");
         }
         fprintf(out, "}}\n");
         fclose(out);
@@ -436,9 +522,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench-core: some records failed; the figures are not valid\n");
     }
 done:
-    for (i = 0; store.bs_vals && i < nkeys; i++) {
-        free(store.bs_vals[i]);
-    }
+    store_clear(&store, nkeys);
     free(store.bs_vals);
     free(store.bs_lens);
     free(slots);
