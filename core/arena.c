@@ -52,7 +52,7 @@ void *bwm_arena_alloc(bwm_arena_t *a, size_t n)
     return p;
 }
 
-void bwm_arena_reset(bwm_arena_t *a)
+void bwm_arena_release(bwm_arena_t *a)
 {
     bwm_arena_chunk_t *c = a->ar_head;
 
@@ -71,7 +71,7 @@ void bwm_arena_reset(bwm_arena_t *a)
 
 void bwm_arena_free(bwm_arena_t *a)
 {
-    bwm_arena_reset(a);
+    bwm_arena_release(a);
     free(a->ar_head);
     a->ar_head = NULL;
 }

@@ -20,8 +20,21 @@ typedef struct bwm_arena {
 void bwm_arena_init(bwm_arena_t *a, size_t limit);
 /* Returns n bytes aligned to 8, or NULL when out of memory or over the limit. */
 void *bwm_arena_alloc(bwm_arena_t *a, size_t n);
-/* Frees everything but the first chunk, which is kept for reuse. */
-void bwm_arena_reset(bwm_arena_t *a);
+/* bwm_arena_reset()'s work, when something was handed out since the last reset. */
+void bwm_arena_release(bwm_arena_t *a);
+
+/*
+ * Frees everything but the first chunk, which is kept for reuse. Inline, as
+ * the engine resets an arena for every record and most records take nothing
+ * from it: with nothing handed out since the last reset, that reset left the
+ * one chunk at most, empty.
+ */
+static inline void bwm_arena_reset(bwm_arena_t *a)
+{
+    if (a->ar_used) {
+        bwm_arena_release(a);
+    }
+}
 void bwm_arena_free(bwm_arena_t *a);
 
 #endif

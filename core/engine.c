@@ -72,12 +72,6 @@ typedef struct agg_step {
     const char *as_sql;       /* for messages */
 } agg_step_t;
 
-/* An aggregate one record goes to (its argument is not null), and its input. */
-typedef struct live_agg {
-    const agg_step_t *la_step;
-    bwm_agg_input_t la_in;
-} live_agg_t;
-
 /* Entries with windows by (e_close, hash, key); an entry's e_pos is its place. */
 typedef struct close_heap {
     bwm_entry_t **cq_items;
@@ -145,10 +139,11 @@ struct bwm_engine {
     bwm_value_t *e_fields;  /* one result record's fields */
     bwm_value_t *e_aggvals; /* aggregate results of one window */
     agg_step_t *e_steps;    /* one per aggregate */
-    size_t e_nchecks;       /* steps with an as_check */
-    live_agg_t *e_live;     /* the aggregates one record goes to */
-    bwm_value_t *e_keyvals; /* key values of one entry */
-    bwm_win_t **e_targets;  /* windows one record goes into */
+    size_t *e_checks;       /* the steps with an as_check, by index */
+    size_t e_nchecks;
+    const bwm_value_t **e_args; /* per aggregate, one record's argument; NULL for '*' */
+    bwm_value_t *e_keyvals;     /* key values of one entry */
+    bwm_win_t **e_targets;      /* windows one record goes into */
     int64_t *e_starts;
     bwm_buf_t e_keybuf;
 };
@@ -395,7 +390,8 @@ void bwm_engine_destroy(bwm_engine_t *e)
     free(e->e_fields);
     free(e->e_aggvals);
     free(e->e_steps);
-    free(e->e_live);
+    free(e->e_checks);
+    free(e->e_args);
     free(e->e_keyvals);
     free(e->e_targets);
     free(e->e_starts);
@@ -419,7 +415,9 @@ static void set_steps(bwm_engine_t *e)
         s->as_slot = pa->pa_arg ? bwm_expr_slot(pa->pa_arg) : -1;
         s->as_arg = s->as_slot < 0 ? pa->pa_arg : NULL;
         s->as_sql = pa->pa_sql;
-        e->e_nchecks += s->as_check != NULL;
+        if (s->as_check) {
+            e->e_checks[e->e_nchecks++] = a;
+        }
     }
 }
 
@@ -449,11 +447,12 @@ bwm_engine_t *bwm_engine_new(const bwm_plan_t *plan, int64_t watermark,
     e->e_fields = calloc(nfields, sizeof(*e->e_fields));
     e->e_aggvals = calloc(plan->p_naggs + 1, sizeof(*e->e_aggvals));
     e->e_steps = calloc(plan->p_naggs + 1, sizeof(*e->e_steps));
-    e->e_live = calloc(plan->p_naggs + 1, sizeof(*e->e_live));
+    e->e_checks = calloc(plan->p_naggs + 1, sizeof(*e->e_checks));
+    e->e_args = calloc(plan->p_naggs + 1, sizeof(*e->e_args));
     e->e_keyvals = calloc(plan->p_nkeys + 1, sizeof(*e->e_keyvals));
     e->e_targets = calloc(BWM_WINDOW_MAX_HOPS + 1, sizeof(*e->e_targets));
     e->e_starts = calloc(BWM_WINDOW_MAX_HOPS + 1, sizeof(*e->e_starts));
-    if (!e->e_table || !e->e_fields || !e->e_aggvals || !e->e_steps || !e->e_live ||
+    if (!e->e_table || !e->e_fields || !e->e_aggvals || !e->e_steps || !e->e_checks || !e->e_args ||
         !e->e_keyvals || !e->e_targets || !e->e_starts) {
         bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
         goto err;
@@ -1249,14 +1248,18 @@ static bwm_err_t find_targets(bwm_engine_t *e, row_t *r, size_t *ntargets, int *
     return BWM_OK;
 }
 
-/* Checks, then adds, the row to every target; all or nothing. */
+/*
+ * Checks, then adds, the row to every target; all or nothing. An aggregate
+ * whose argument is null skips the row, as in SQL.
+ */
 static bwm_err_t add_to_windows(bwm_engine_t *e, row_t *r, size_t ntargets, char *error,
                                 size_t error_size, int *refused)
 {
     const bwm_value_t *slots = &e->e_slots[r->r_slot0];
-    size_t naggs = e->e_plan->p_naggs, nlive = 0, a, i, t;
+    size_t naggs = e->e_plan->p_naggs, a, c, t;
     bwm_value_t *tmp = e->e_aggvals; /* computed arguments, reused as scratch */
-    live_agg_t *live = e->e_live;
+    const bwm_value_t **args = e->e_args;
+    bwm_agg_input_t in;
     bwm_eval_t ev;
     int have_ev = 0;
     bwm_err_t err;
@@ -1278,22 +1281,21 @@ static bwm_err_t add_to_windows(bwm_engine_t *e, row_t *r, size_t ntargets, char
                 return BWM_OK;
             }
         }
-        if (v && v->v_type == BWM_T_NULL) {
-            continue; /* aggregates skip nulls, as in SQL */
-        }
-        live[nlive].la_step = s;
-        live[nlive].la_in.ai_value = v;
-        live[nlive].la_in.ai_time = r->r_time;
-        live[nlive].la_in.ai_offset = r->r_offset;
-        nlive++;
+        args[a] = v;
     }
+    in.ai_time = r->r_time;
+    in.ai_offset = r->r_offset;
     for (t = 0; t < ntargets && e->e_nchecks; t++) {
         char *state = (char *)e->e_targets[t]->w_state;
 
-        for (i = 0; i < nlive; i++) {
-            const agg_step_t *s = live[i].la_step;
+        for (c = 0; c < e->e_nchecks; c++) {
+            const agg_step_t *s = &e->e_steps[e->e_checks[c]];
 
-            if (s->as_check && (err = s->as_check(state + s->as_offset, &live[i].la_in))) {
+            in.ai_value = args[e->e_checks[c]];
+            if (in.ai_value && in.ai_value->v_type == BWM_T_NULL) {
+                continue;
+            }
+            if ((err = s->as_check(state + s->as_offset, &in))) {
                 snprintf(error, error_size, "%s in %s", bwm_err2str(err), s->as_sql);
                 *refused = 1;
                 return BWM_OK;
@@ -1304,10 +1306,14 @@ static bwm_err_t add_to_windows(bwm_engine_t *e, row_t *r, size_t ntargets, char
         bwm_win_t *w = e->e_targets[t];
         char *state = (char *)w->w_state;
 
-        for (i = 0; i < nlive; i++) {
-            const agg_step_t *s = live[i].la_step;
+        for (a = 0; a < naggs; a++) {
+            const agg_step_t *s = &e->e_steps[a];
 
-            if ((err = s->as_add(state + s->as_offset, &live[i].la_in))) {
+            in.ai_value = args[a];
+            if (in.ai_value && in.ai_value->v_type == BWM_T_NULL) {
+                continue;
+            }
+            if ((err = s->as_add(state + s->as_offset, &in))) {
                 return err;
             }
         }

@@ -52,6 +52,20 @@ static uint64_t xxh_merge_round(uint64_t acc, uint64_t v)
     return acc * XXH_P1 + XXH_P4;
 }
 
+/* One 8-byte word of the tail into h. */
+static inline uint64_t xxh_word(uint64_t h, const uint8_t *b)
+{
+    h ^= xxh_round(0, xxh_read64(b));
+    return xxh_rotl(h, 27) * XXH_P1 + XXH_P4;
+}
+
+/* One byte of the tail into h. */
+static inline uint64_t xxh_byte(uint64_t h, uint8_t c)
+{
+    h ^= (uint64_t)c * XXH_P5;
+    return xxh_rotl(h, 11) * XXH_P1;
+}
+
 uint64_t bwm_xxh64(const void *p, size_t n, uint64_t seed)
 {
     const uint8_t *b = p;
@@ -78,23 +92,40 @@ uint64_t bwm_xxh64(const void *p, size_t n, uint64_t seed)
         h = seed + XXH_P5;
     }
     h += (uint64_t)n;
-    while (left >= 8) {
-        h ^= xxh_round(0, xxh_read64(b));
-        h = xxh_rotl(h, 27) * XXH_P1 + XXH_P4;
-        b += 8;
-        left -= 8;
+    /* Under 32 bytes left: up to three words, a half-word, up to three bytes, unrolled. */
+    switch (left >> 3) {
+        case 3:
+            h = xxh_word(h, b);
+            b += 8;
+            /* fall through */
+        case 2:
+            h = xxh_word(h, b);
+            b += 8;
+            /* fall through */
+        case 1:
+            h = xxh_word(h, b);
+            b += 8;
+            break;
+        default:
+            break;
     }
-    if (left >= 4) {
+    if (left & 4) {
         h ^= xxh_read32(b) * XXH_P1;
         h = xxh_rotl(h, 23) * XXH_P2 + XXH_P3;
         b += 4;
-        left -= 4;
     }
-    while (left > 0) {
-        h ^= (uint64_t)*b * XXH_P5;
-        h = xxh_rotl(h, 11) * XXH_P1;
-        b++;
-        left--;
+    switch (left & 3) {
+        case 3:
+            h = xxh_byte(h, *b++);
+            /* fall through */
+        case 2:
+            h = xxh_byte(h, *b++);
+            /* fall through */
+        case 1:
+            h = xxh_byte(h, *b);
+            break;
+        default:
+            break;
     }
     h ^= h >> 33;
     h *= XXH_P2;
