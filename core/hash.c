@@ -1,5 +1,7 @@
 /*
- * hash.c: XXH64, as published by Yann Collet (BSD-2-Clause), for one buffer.
+ * hash.c: XXH64, as published by Yann Collet (BSD-2-Clause), for one buffer;
+ * and bwm_hash_key(), a multiply-and-fold hash for the keys of in-memory
+ * tables.
  */
 #include "core/hash.h"
 
@@ -133,4 +135,53 @@ uint64_t bwm_xxh64(const void *p, size_t n, uint64_t seed)
     h *= XXH_P3;
     h ^= h >> 32;
     return h;
+}
+
+/* The 128-bit product of a and b, its halves folded together by xor. */
+static inline uint64_t key_fold(uint64_t a, uint64_t b)
+{
+    unsigned __int128 r = (unsigned __int128)a * b;
+
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+#define KEY_K0 UINT64_C(0xa0761d6478bd642f)
+#define KEY_K1 UINT64_C(0xe7037ed1a0b428db)
+
+/*
+ * Up to 16 bytes are read as two overlapping words (or half-words, or three
+ * bytes), which with the length stand for every byte; longer keys fold 16
+ * bytes at a time into h first. The last two folds mix every bit of the
+ * words into the low bits that pick a table slot.
+ */
+uint64_t bwm_hash_key(const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    uint64_t x, y, h = KEY_K0 ^ (uint64_t)n;
+    size_t left = n;
+
+    if (left <= 16) {
+        if (left >= 8) {
+            x = xxh_read64(b);
+            y = xxh_read64(b + left - 8);
+        } else if (left >= 4) {
+            x = xxh_read32(b);
+            y = xxh_read32(b + left - 4);
+        } else if (left > 0) {
+            x = (uint64_t)b[0] << 16 | (uint64_t)b[left / 2] << 8 | b[left - 1];
+            y = 0;
+        } else {
+            x = y = 0;
+        }
+    } else {
+        while (left > 16) {
+            h = key_fold(xxh_read64(b) ^ KEY_K1, xxh_read64(b + 8) ^ h);
+            b += 16;
+            left -= 16;
+        }
+        x = xxh_read64(b + left - 16);
+        y = xxh_read64(b + left - 8);
+    }
+    /* x and y once more, so that a zero product does not forget the other word */
+    return key_fold(KEY_K1 ^ (uint64_t)n, key_fold(x ^ KEY_K1, y ^ h) ^ x ^ y);
 }

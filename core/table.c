@@ -59,7 +59,7 @@ struct bwm_table {
 
 static uint64_t hash_bytes(const char *p, size_t n)
 {
-    return bwm_xxh64(p, n, 0);
+    return bwm_hash_key(p, n);
 }
 
 bwm_win_t *bwm_table_window_new(bwm_table_t *t, int64_t start)

@@ -1,8 +1,10 @@
 /*
- * test_hash.c: XXH64 against the published vectors and the reference, and the xorshift64*
- * generator against its definition.
+ * test_hash.c: XXH64 against the published vectors and the reference, the table's key
+ * hash for spread, and the xorshift64* generator against its definition.
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/hash.h"
@@ -70,6 +72,65 @@ Test(hash, xxh64_matches_the_reference_at_every_length)
     for (n = 0; n < 64; n++) {
         cr_expect_eq(bwm_xxh64(text, n, UINT64_C(0x62776d2d686c6c31)), want[n], "length %zu", n);
     }
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+    return (x > y) - (x < y);
+}
+
+/*
+ * The table's key hash spreads keys that differ in a digit or two, as
+ * vehicle numbers do, over the low bits that pick a slot, and tells every
+ * one of them apart; and every length and every flipped bit changes it.
+ */
+Test(hash, hash_key_spreads_similar_keys)
+{
+    enum { NKEYS = 200000, NBUCKETS = 16384 };
+    uint64_t *h = malloc(NKEYS * sizeof(*h));
+    uint32_t *count = calloc(NBUCKETS, sizeof(*count));
+    uint32_t most = 0, empty = 0;
+    char key[64];
+    size_t i, n, bit;
+
+    cr_assert(h && count);
+    for (i = 0; i < NKEYS; i++) {
+        n = (size_t)snprintf(key, sizeof(key), "BWM%014zu", i);
+        h[i] = bwm_hash_key(key, n);
+        count[h[i] % NBUCKETS]++;
+    }
+    for (i = 0; i < NBUCKETS; i++) {
+        most = count[i] > most ? count[i] : most;
+        empty += count[i] == 0;
+    }
+    /* About 12.2 keys per bucket: a fair spread has no bucket over 40 and next to none empty. */
+    cr_expect_lt(most, 40, "fullest bucket %u", most);
+    cr_expect_lt(empty, 5, "%u empty buckets", empty);
+    qsort(h, NKEYS, sizeof(*h), cmp_u64);
+    for (i = 1; i < NKEYS; i++) {
+        cr_expect_neq(h[i], h[i - 1], "two keys share a hash");
+    }
+    /* every prefix length of one text, and every bit flipped in a 17-byte key */
+    memset(key, 'a', sizeof(key));
+    for (n = 0; n < sizeof(key); n++) {
+        h[n] = bwm_hash_key(key, n);
+    }
+    qsort(h, sizeof(key), sizeof(*h), cmp_u64);
+    for (n = 1; n < sizeof(key); n++) {
+        cr_expect_neq(h[n], h[n - 1], "two lengths share a hash");
+    }
+    memcpy(key, "BWM00000000000042", 17);
+    for (bit = 0; bit < 17 * 8; bit++) {
+        uint64_t before = bwm_hash_key(key, 17);
+
+        key[bit / 8] ^= (char)(1 << (bit % 8));
+        cr_expect_neq(bwm_hash_key(key, 17), before, "bit %zu", bit);
+        key[bit / 8] ^= (char)(1 << (bit % 8));
+    }
+    free(h);
+    free(count);
 }
 
 Test(hash, xorshift64s_follows_its_definition)
