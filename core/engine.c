@@ -39,7 +39,7 @@
 #define EXPECT_TIDY_MIN 1024
 
 /* How many rows ahead lookups and applying ask for memory (twice that for table slots). */
-#define PREFETCH_ROWS 8
+#define PREFETCH_ROWS 16
 
 typedef enum row_state {
     ROW_STAGED,
