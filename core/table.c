@@ -320,6 +320,8 @@ bwm_entry_t *bwm_table_get_hashed(bwm_table_t *t, uint64_t h, const char *key, s
 }
 
 /* Each 64-byte cache line the n bytes at p lie in. */
+_Static_assert(offsetof(bwm_entry_t, e_key) == 64, "an entry's hot part starts a cache line");
+
 static void prefetch_bytes(const void *p, size_t n)
 {
     uintptr_t c = (uintptr_t)p & ~(uintptr_t)63, end = (uintptr_t)p + n;
@@ -336,8 +338,9 @@ void bwm_table_prefetch(const bwm_table_t *t, uint64_t h, int entry)
     if (!entry) {
         __builtin_prefetch(sl);
     } else if (sl->s_entry && sl->s_hash == h) {
-        /* the entry and the start of its key, without reading the entry */
-        prefetch_bytes(sl->s_entry, sizeof(*sl->s_entry) + 48);
+        /* the entry's hot part and the start of its key, without reading the entry */
+        prefetch_bytes(&sl->s_entry->e_key,
+                       sizeof(*sl->s_entry) - offsetof(bwm_entry_t, e_key) + 32);
     }
 }
 

@@ -33,22 +33,31 @@ typedef struct bwm_win {
     uint64_t w_state[]; /* aggregate states at plan offsets */
 } bwm_win_t;
 
+/*
+ * An entry's fields come in two parts. The first 64 bytes hold what closing
+ * windows, recency and new windows use. The rest, from e_key on, holds what
+ * finding a key and applying a record read, and the key text follows it:
+ * a lookup and a record's update then touch one cache line for a key of up
+ * to 31 bytes, not three (such an entry is a 128-byte allocation, which
+ * jemalloc aligns to 128 bytes).
+ */
 typedef struct bwm_entry {
     uint64_t e_hash;
-    char *e_key; /* key text, NUL-terminated, stored with the entry */
-    uint32_t e_keylen;
-    uint8_t e_dirty;    /* changed since the last state commit */
-    uint8_t e_touched;  /* listed among this batch's touched entries */
-    uint8_t e_empty;    /* on the recency list of entries without windows */
     int64_t e_close;    /* the engine's: earliest close of its windows; INT64_MAX: not queued */
     bwm_win_t **e_wins; /* open windows, by start */
-    bwm_win_t *e_hot;   /* the window bwm_table_window() gave last; NULL: none */
-    uint32_t e_nwins;
-    uint32_t e_cap;
-    uint32_t e_batch;          /* the batch that used it last (see bwm_table_use()) */
-    uint32_t e_pos;            /* the engine's: its place in the close heap */
     struct bwm_entry *e_older; /* recency list: the entry used before it */
     struct bwm_entry *e_newer;
+    uint32_t e_cap;
+    uint32_t e_pos;  /* the engine's: its place in the close heap */
+    uint8_t e_empty; /* on the recency list of entries without windows */
+    /* aligned(16) takes the hot part to offset 64: see the static assertion in table.c */
+    char *e_key __attribute__((aligned(16))); /* key text, NUL-terminated, stored after the entry */
+    bwm_win_t *e_hot; /* the window bwm_table_window() gave last; NULL: none */
+    uint32_t e_keylen;
+    uint32_t e_nwins;
+    uint32_t e_batch;  /* the batch that used it last (see bwm_table_use()) */
+    uint8_t e_dirty;   /* changed since the last state commit */
+    uint8_t e_touched; /* listed among this batch's touched entries */
 } bwm_entry_t;
 
 typedef struct bwm_table bwm_table_t;
