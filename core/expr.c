@@ -772,42 +772,18 @@ static int cmp_holds(int op, int c)
     }
 }
 
-/* op between two numbers: IEEE comparison gives compare()'s answers, NaN included. */
-static inline int holds_double(int op, double x, double y)
-{
-    switch (op) {
-        case BWM_OP_EQ:
-            return x == y;
-        case BWM_OP_NE:
-            return x != y;
-        case BWM_OP_LT:
-            return x < y;
-        case BWM_OP_LE:
-            return x <= y;
-        case BWM_OP_GT:
-            return x > y;
-        default:
-            return x >= y;
-    }
-}
-
-static inline int holds_long(int op, int64_t x, int64_t y)
-{
-    switch (op) {
-        case BWM_OP_EQ:
-            return x == y;
-        case BWM_OP_NE:
-            return x != y;
-        case BWM_OP_LT:
-            return x < y;
-        case BWM_OP_LE:
-            return x <= y;
-        case BWM_OP_GT:
-            return x > y;
-        default:
-            return x >= y;
-    }
-}
+/*
+ * Whether x op y holds, compared with C's operators: for numbers of one
+ * type, and for doubles with IEEE's answers, which are compare()'s (NaN
+ * holds only for <>).
+ */
+#define HOLDS(op, x, y)                                                                            \
+    ((op) == BWM_OP_EQ   ? (x) == (y)                                                              \
+     : (op) == BWM_OP_NE ? (x) != (y)                                                              \
+     : (op) == BWM_OP_LT ? (x) < (y)                                                               \
+     : (op) == BWM_OP_LE ? (x) <= (y)                                                              \
+     : (op) == BWM_OP_GT ? (x) > (y)                                                               \
+                         : (x) >= (y))
 
 /*
  * Whether a term holds for its column's non-null value v: cmp_holds() over
@@ -819,13 +795,13 @@ static inline int term_holds(const term_t *t, const bwm_value_t *v)
     const bwm_value_t *k = t->t_const;
 
     if (v->v_type == BWM_T_LONG && k->v_type == BWM_T_LONG) {
-        return holds_long(t->t_op, v->u.v_long, k->u.v_long);
+        return HOLDS(t->t_op, v->u.v_long, k->u.v_long);
     }
     if (bwm_type_is_numeric(v->v_type)) {
-        return holds_double(t->t_op, as_double(v), as_double(k));
+        return HOLDS(t->t_op, as_double(v), as_double(k));
     }
     if (v->v_type == BWM_T_BOOL) {
-        return holds_long(t->t_op, v->u.v_bool, k->u.v_bool);
+        return HOLDS(t->t_op, v->u.v_bool, k->u.v_bool);
     }
     return cmp_holds(t->t_op, compare(v, k));
 }
