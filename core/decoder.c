@@ -28,7 +28,8 @@ typedef enum act_kind {
 /*
  * What decoding does for one action, fixed once compiling is done
  * (set_ops()): the kind, the writer's type and the slot's type folded into
- * one switch, so that the hot loop reads no schema node.
+ * one op (run_acts() jumps to its code), so that the hot loop reads no
+ * schema node.
  */
 typedef enum op {
     OP_SKIP_LONG,

@@ -319,9 +319,9 @@ bwm_entry_t *bwm_table_get_hashed(bwm_table_t *t, uint64_t h, const char *key, s
     return t->t_slots[probe(t, h, key, keylen)].s_entry;
 }
 
-/* Each 64-byte cache line the n bytes at p lie in. */
 _Static_assert(offsetof(bwm_entry_t, e_key) == 64, "an entry's hot part starts a cache line");
 
+/* Each 64-byte cache line the n bytes at p lie in. */
 static void prefetch_bytes(const void *p, size_t n)
 {
     uintptr_t c = (uintptr_t)p & ~(uintptr_t)63, end = (uintptr_t)p + n;
