@@ -145,6 +145,7 @@ static inline uint64_t key_fold(uint64_t a, uint64_t b)
     return (uint64_t)r ^ (uint64_t)(r >> 64);
 }
 
+/* Odd constants with about half their bits set: wyhash's (public domain), as is the fold. */
 #define KEY_K0 UINT64_C(0xa0761d6478bd642f)
 #define KEY_K1 UINT64_C(0xe7037ed1a0b428db)
 

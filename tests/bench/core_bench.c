@@ -15,9 +15,11 @@
  * Times are CPU seconds of this process; records/s/core is records over CPU
  * seconds. The three passes run --repeat times in turn (3 by default), and
  * each pass reports the median of its runs, with the fastest and slowest:
- * on a shared machine one run can be a third slower than the next. With --cache N the engine holds
- * at most N keys and reads evicted states back from an in-process map of committed values, standing
- * in for Redis: the job pass then includes eviction and decoding states again.
+ * on a shared machine one run can be a third slower than the next.
+ *
+ * With --cache N the engine holds at most N keys and reads evicted states
+ * back from an in-process map of committed values, standing in for Redis:
+ * the job pass then includes eviction and decoding states again.
  *
  * Usage: build/bench-core [-n records] [-k keys] [-b batch] [-r round] [--raw]
  *                         [--cache entries] [--repeat runs] [--json FILE]
