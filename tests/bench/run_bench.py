@@ -61,9 +61,10 @@ PROFILE_GROUPS = [
      r"libjemalloc|libc\S* \[\.\] \S*(malloc|calloc|realloc|free|_int_)"),
     ("Redis client (hiredis)", r"libhiredis"),
     ("bwm: Avro framing and decoding into slots",
-     r"^bwm .*\b(run_prog|run_act|read_long\S*|read_len|skip|bwm_decoder_\w+|bwm_frame_\w+)$"),
+     r"^bwm .*\b(run_prog|run_acts?|read_long\S*|read_len|skip|bwm_decoder_\w+|bwm_frame_\w+)$"),
     ("bwm: the calculation core (WHERE, keys, windows, aggregates, results, states)",
      r"^bwm .*\b(bwm_engine_\w+|bwm_table_\w+|bwm_expr_\w+|bwm_result_\w+|bwm_buf_\w+|"
+     r"bwm_window_\w+|bwm_hash_key|bwm_xxh64|"
      r"add_to_windows\S*|probe\S*|apply_row\S*|find_targets|entry_for|emit_window|"
      r"encode_window|window_pos|earliest_close|scalar_\w+|bwm_arena_\w+|\w+_add|\w+_check|"
      r"\w+_encode|\w+_merge|put_\w+)$"),
