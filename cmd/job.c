@@ -46,7 +46,7 @@ static const bwm_conf_def_t job_defs[] = {
         "state namespace in Redis; default: the name of the job's query"),
     DEF("dlq.topic", BWM_CONF_STR, NULL, 0, 0, jc_dlq_topic, 0,
         "dead-letter topic; default: <input topic>.dlq"),
-    DEF("source.fetch.wake.ms", BWM_CONF_INT, "10", 0, 60000, jc_fetch_wake_ms, 0,
+    DEF("source.fetch.wake.ms", BWM_CONF_INT, "2", 0, 60000, jc_fetch_wake_ms, 0,
         "librdkafka 2.0 idles up to a second once its queue is full: wake its fetchers when the "
         "queue has drained, at most this often (0: never)"),
     DEF("commit.interval.ms", BWM_CONF_INT, "1000", 1, 3600000, jc_commit_interval_ms, 0,

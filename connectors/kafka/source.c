@@ -275,9 +275,21 @@ void bwm_source_destroy(bwm_source_t *s)
     free(s);
 }
 
+/* The bytes of values of msgs[0..n). */
+static size_t value_bytes(rd_kafka_message_t **msgs, size_t n)
+{
+    size_t bytes = 0, i;
+
+    for (i = 0; i < n; i++) {
+        bytes += msgs[i]->len;
+    }
+    return bytes;
+}
+
 size_t bwm_source_poll(bwm_source_t *s, int timeout_ms, rd_kafka_message_t **msgs, size_t max)
 {
     size_t n;
+    int due;
     char why[512];
 
     if (!s->s_queue && !(s->s_queue = rd_kafka_queue_get_consumer(s->s_rk))) {
@@ -285,13 +297,16 @@ size_t bwm_source_poll(bwm_source_t *s, int timeout_ms, rd_kafka_message_t **msg
     }
     /* What is there now, in one call; only when nothing is, a wait for the first to come. */
     n = bwm_follow_consume(s->s_follow, s->s_queue, 0, msgs, max);
-    if (s->s_wake) {
-        size_t bytes = 0, i;
-
-        for (i = 0; i < n; i++) {
-            bytes += msgs[i]->len;
-        }
-        bwm_wake_check(s->s_wake, n, bytes, (size_t)rd_kafka_queue_length(s->s_queue));
+    due = s->s_wake ? bwm_wake_check(s->s_wake, n, value_bytes(msgs, n),
+                                     (size_t)rd_kafka_queue_length(s->s_queue))
+                    : -1;
+    /* The fetchers may be idle until the wake that the period holds back. */
+    while (n == 0 && due >= 0 && due < timeout_ms) {
+        due = due > 0 ? due : 1;
+        n = bwm_follow_consume(s->s_follow, s->s_queue, due, msgs, 1);
+        timeout_ms -= due;
+        due = n == 0 ? bwm_wake_check(s->s_wake, 0, 0, (size_t)rd_kafka_queue_length(s->s_queue))
+                     : -1;
     }
     if (n == 0) {
         n = bwm_follow_consume(s->s_follow, s->s_queue, timeout_ms, msgs, 1);

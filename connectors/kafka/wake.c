@@ -16,7 +16,7 @@ struct bwm_wake {
     double w_min_msgs;  /* queued.min.messages */
     double w_max_bytes; /* queued.max.messages.kbytes, in bytes */
     double w_avg;       /* average value size of the messages taken */
-    int w_full;         /* the queue reached half a threshold since the last wake */
+    int w_full;         /* the queue reached a threshold since the last wake */
     long long w_last_ms;
     size_t w_waiting; /* answers not yet dropped */
     uint64_t w_count;
@@ -81,25 +81,30 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void bwm_wake_check(bwm_wake_t *w, size_t n, size_t bytes, size_t queued)
+int bwm_wake_check(bwm_wake_t *w, size_t n, size_t bytes, size_t queued)
 {
     double q = (double)queued, seen = (double)(queued + n);
-    long long now;
+    long long now, since;
 
     if (!w) {
-        return;
+        return -1;
     }
     drop_answers(w);
     if (n > 0) {
         w->w_avg = w->w_avg > 0 ? 0.9 * w->w_avg + 0.1 * ((double)bytes / (double)n)
                                 : (double)bytes / (double)n;
     }
-    if (seen >= w->w_min_msgs / 2 || seen * w->w_avg >= w->w_max_bytes / 2) {
+    /* 9/10: the byte count is estimated from the average value size. */
+    if (seen >= w->w_min_msgs * 0.9 || seen * w->w_avg >= w->w_max_bytes * 0.9) {
         w->w_full = 1;
     }
-    if (!w->w_full || q > w->w_min_msgs / 4 || q * w->w_avg > w->w_max_bytes / 4 ||
-        (now = now_ms()) - w->w_last_ms < w->w_period_ms) {
-        return;
+    if (!w->w_full || q > w->w_min_msgs * 0.75 || q * w->w_avg > w->w_max_bytes * 0.75) {
+        return -1;
+    }
+    now = now_ms();
+    since = now - w->w_last_ms;
+    if (since < w->w_period_ms) {
+        return (int)(w->w_period_ms - since);
     }
     rd_kafka_ListConsumerGroups(w->w_rk, NULL, w->w_answers);
     w->w_waiting++;
@@ -110,4 +115,10 @@ void bwm_wake_check(bwm_wake_t *w, size_t n, size_t bytes, size_t queued)
             "consumer queue drained to %zu after reaching librdkafka's fetch thresholds: woke "
             "the fetchers (wake %llu)",
             queued, (unsigned long long)w->w_count);
+    return -1;
+}
+
+uint64_t bwm_wake_count(const bwm_wake_t *w)
+{
+    return w ? w->w_count : 0;
 }

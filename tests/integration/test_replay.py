@@ -355,7 +355,7 @@ def test_a_small_fetch_queue_is_refilled_at_once_by_the_wake(stack, tmp_path):
     # compared, so that a moment of load on the machine does not decide.
     walls, wakes = {"wake": [], "no wake": []}, {"wake": 0, "no wake": 0}
     for run in range(3):
-        for name, period in (("wake", 10), ("no wake", 0)):
+        for name, period in (("wake", 2), ("no wake", 0)):
             t0 = time.monotonic()
             out = ok(replay(job, "--from", "earliest",
                             "--namespace", f"{job.namespace}.{period}.{run}",
