@@ -145,6 +145,9 @@ struct bwm_engine {
     bwm_value_t *e_keyvals;     /* key values of one entry */
     bwm_win_t **e_targets;      /* windows one record goes into */
     int64_t *e_starts;
+    /* The tumbling window of the last record: [start, end), closing at close. The records
+     * of a round mostly share it, and finding it afresh takes a division. */
+    int64_t e_tumble_start, e_tumble_end, e_tumble_close;
     bwm_buf_t e_keybuf;
 };
 
@@ -1199,6 +1202,7 @@ static bwm_err_t find_targets(bwm_engine_t *e, row_t *r, size_t *ntargets, int *
     const bwm_plan_t *p = e->e_plan;
     const bwm_window_t *w = &p->p_window;
     bwm_entry_t *en = r->r_entry;
+    int64_t end;
     size_t n, i;
 
     *ntargets = 0;
@@ -1212,6 +1216,28 @@ static bwm_err_t find_targets(bwm_engine_t *e, row_t *r, size_t *ntargets, int *
             *ntargets = 1;
             return BWM_OK;
         case BWM_WINDOW_TUMBLING:
+            if (r->r_time < e->e_tumble_start || r->r_time >= e->e_tumble_end) {
+                if (bwm_window_starts(w, r->r_time, e->e_starts, 1) != 1) {
+                    *late = 1;
+                    return BWM_OK;
+                }
+                e->e_tumble_start = e->e_starts[0];
+                e->e_tumble_close = bwm_window_close(w, e->e_tumble_start, 0);
+                if (__builtin_add_overflow(e->e_tumble_start, w->w_size, &end)) {
+                    end = e->e_tumble_start; /* at the end of time: found afresh each time */
+                }
+                e->e_tumble_end = end;
+            }
+            if (e->e_wm != BWM_TIME_NONE && e->e_tumble_close <= e->e_wm) {
+                *late = 1; /* closed */
+                return BWM_OK;
+            }
+            e->e_targets[0] = bwm_table_window(e->e_table, en, e->e_tumble_start, 1);
+            if (!e->e_targets[0]) {
+                return BWM_ERR_NOMEM;
+            }
+            *ntargets = 1;
+            return BWM_OK;
         case BWM_WINDOW_HOPPING:
             n = bwm_window_starts(w, r->r_time, e->e_starts, BWM_WINDOW_MAX_HOPS);
             for (i = 0; i < n; i++) {

@@ -68,6 +68,27 @@ Test(engine, tumbling_emit_changes_per_batch)
     harness_free(&h);
 }
 
+Test(engine, tumbling_windows_split_exactly_at_their_bounds)
+{
+    harness_t h;
+    /* Records a millisecond either side of window bounds, one after another. */
+    rec_t b1[] = {{"A", -1, 1, 0},           {"A", 0, 1, 0},
+                  {"A", 10 * MIN - 1, 1, 0}, {"A", 10 * MIN, 1, 0},
+                  {"B", 10 * MIN - 1, 1, 0}, {"A", 20 * MIN - 1, 1, 0},
+                  {"A", 20 * MIN, 1, 0}};
+    want_t w1[] = {{"A@-600000", -10 * MIN, 0, 1, 0},
+                   {"A@0", 0, 10 * MIN, 2, 2},
+                   {"A@600000", 10 * MIN, 20 * MIN, 2, 5},
+                   {"B@0", 0, 10 * MIN, 1, 4},
+                   {"A@1200000", 20 * MIN, 30 * MIN, 1, 6}};
+
+    harness_init(&h, TUMBLING("CHANGES"));
+    harness_batch(&h, b1, 7);
+    cr_assert_eq(h.h_ndead, 0);
+    expect_outputs(&h, w1, 5);
+    harness_free(&h);
+}
+
 Test(engine, tumbling_emit_final_once_when_the_watermark_passes_end_plus_grace)
 {
     harness_t h;
