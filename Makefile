@@ -100,7 +100,7 @@ $(B)/bench-core: $(call obj,tests/bench/core_bench.c) $(B)/libbwm.a
 	@echo "  LINK  $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(B)/bench-read: $(call obj,tests/bench/read_floor.c)
+$(B)/bench-read: $(call obj,tests/bench/read_floor.c) $(B)/libbwm.a
 	@echo "  LINK  $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 

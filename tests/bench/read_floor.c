@@ -2,11 +2,13 @@
  * read_floor.c: what reading a topic through librdkafka costs, before any
  * processing. It reads every partition of a topic from the earliest offset
  * to the end as bwm's source does (rd_kafka_consume_batch_queue() on the
- * consumer queue, bwm's consumer defaults, then the -X settings of a job),
- * touches each message's first byte and destroys it, with bwm's allocator
- * and its settings (cmd/allocator.h). Its CPU time per record is the floor
- * under any librdkafka-based engine with those settings; the bench reports
- * it beside bwm's and Kafka Streams'.
+ * consumer queue, taking what is there and waiting only when nothing is;
+ * bwm's consumer defaults, then the -X settings of a job; the fetch wake
+ * with source.fetch.wake.ms's default), touches each message's first byte
+ * and destroys it, with bwm's allocator and its settings
+ * (cmd/allocator.h). Its CPU time per record is the floor under any
+ * librdkafka-based engine with those settings; the bench reports it beside
+ * bwm's and Kafka Streams'.
  *
  * Usage: build/bench-read -b brokers -t topic [-X key=value ...]
  * Prints one JSON line: {"records": N, "bytes": N}.
@@ -18,11 +20,13 @@
 #include <unistd.h>
 
 #include "cmd/allocator.h"
+#include "connectors/kafka/wake.h"
 
 /* Read by jemalloc, as in bwm (cmd/allocator.h). */
 const char *malloc_conf = BWM_MALLOC_CONF;
 
-#define BATCH 1000
+#define BATCH   1000
+#define WAKE_MS 2 /* source.fetch.wake.ms's default (cmd/job.c) */
 
 static int set(rd_kafka_conf_t *conf, const char *key, const char *val)
 {
@@ -82,9 +86,11 @@ int main(int argc, char **argv)
     volatile unsigned char sink = 0;
     rd_kafka_queue_t *q;
     rd_kafka_t *rk;
+    bwm_wake_t *wake;
     char group[64], err[512], *eq;
-    int opt, parts, ended = 0;
+    int opt, parts, ended = 0, due;
     ssize_t i, n;
+    size_t taken;
 
     snprintf(group, sizeof(group), "bench-read-%d", (int)getpid());
     if (set(conf, "group.id", group) || set(conf, "enable.auto.commit", "false") ||
@@ -127,9 +133,19 @@ int main(int argc, char **argv)
     }
     rd_kafka_poll_set_consumer(rk);
     q = rd_kafka_queue_get_consumer(rk);
+    wake = bwm_wake_new(rk, WAKE_MS);
     parts = assign_all(rk, topic);
     while (parts > 0 && ended < parts) {
-        n = rd_kafka_consume_batch_queue(q, 1000, msgs, BATCH);
+        n = rd_kafka_consume_batch_queue(q, 0, msgs, BATCH);
+        for (i = 0, taken = 0; i < n; i++) {
+            taken += msgs[i]->len;
+        }
+        due = bwm_wake_check(wake, n > 0 ? (size_t)n : 0, taken, (size_t)rd_kafka_queue_length(q));
+        if (n <= 0) {
+            /* Nothing queued: wait for a message, no longer than until a held wake may go. */
+            n = rd_kafka_consume_batch_queue(q, due >= 0 && due < 1000 ? (due > 0 ? due : 1) : 1000,
+                                             msgs, 1);
+        }
         for (i = 0; i < n; i++) {
             if (msgs[i]->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
                 ended++;
@@ -144,6 +160,7 @@ int main(int argc, char **argv)
             rd_kafka_message_destroy(msgs[i]);
         }
     }
+    bwm_wake_destroy(wake);
     rd_kafka_queue_destroy(q);
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);

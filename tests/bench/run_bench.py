@@ -456,7 +456,8 @@ def floor_lines(res):
         return []
     b, k, f = per_m(s2["bwm"]), per_m(s2["kstreams"]), per_m(s2["floor"])
     return [f"S2, librdkafka reading only: build/bench-read read the same input with the job's "
-            f"kafka.* settings, bwm's consumer defaults and its allocator, and did nothing else: "
+            f"kafka.* settings, bwm's consumer defaults, fetch wake and allocator, and did nothing "
+            f"else: "
             f"{f:.2f} CPU s "
             f"per million records. bwm's whole S2 job took {b:.2f}, {b / f:.2f}x that floor; "
             f"bwm's own work (decoding, the job, producing, committing) is the difference, "
