@@ -31,6 +31,14 @@ static rd_kafka_t *consumer(const char *min_msgs, const char *max_kbytes)
     return rk;
 }
 
+/* Takes n messages of bytes, leaving queued: no wake is held back, and wakes have been sent. */
+static void take(bwm_wake_t *w, size_t n, size_t bytes, size_t queued, uint64_t wakes)
+{
+    cr_assert_eq(bwm_wake_check(w, n, bytes, queued), -1, "took %zu, %zu left", n, queued);
+    cr_assert_eq(bwm_wake_count(w), wakes, "took %zu, %zu left: %llu wakes", n, queued,
+                 (unsigned long long)bwm_wake_count(w));
+}
+
 static void sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -47,19 +55,15 @@ Test(wake, goes_once_per_fill_after_draining_to_three_quarters)
     cr_assert_not_null(w);
     /* A queue that never reaches 900 messages wakes nothing, however low it drains. */
     for (i = 0; i < 20; i++) {
-        cr_assert_eq(bwm_wake_check(w, 100, 10000, 700), -1);
-        cr_assert_eq(bwm_wake_check(w, 100, 10000, 0), -1);
+        take(w, 100, 10000, 700, 0);
+        take(w, 100, 10000, 0, 0);
     }
-    cr_assert_eq(bwm_wake_count(w), 0);
     /* Full (950 seen), then still above three quarters: no wake yet. */
-    cr_assert_eq(bwm_wake_check(w, 150, 15000, 800), -1);
-    cr_assert_eq(bwm_wake_count(w), 0);
+    take(w, 150, 15000, 800, 0);
     /* Drained to 750: the wake goes. */
-    cr_assert_eq(bwm_wake_check(w, 50, 5000, 750), -1);
-    cr_assert_eq(bwm_wake_count(w), 1);
+    take(w, 50, 5000, 750, 1);
     /* Draining further is the same fill: no second wake. */
-    cr_assert_eq(bwm_wake_check(w, 750, 75000, 0), -1);
-    cr_assert_eq(bwm_wake_count(w), 1);
+    take(w, 750, 75000, 0, 1);
     bwm_wake_destroy(w);
     rd_kafka_destroy(rk);
 }
@@ -70,16 +74,14 @@ Test(wake, a_wake_held_back_by_the_period_is_reported_and_goes_after_it)
     bwm_wake_t *w = bwm_wake_new(rk, PERIOD_MS);
     int due;
 
-    cr_assert_eq(bwm_wake_check(w, 500, 50000, 500), -1);
-    cr_assert_eq(bwm_wake_count(w), 1);
+    take(w, 500, 50000, 500, 1);
     /* The next fill drains within the period: the wake waits and says for how long. */
     due = bwm_wake_check(w, 1000, 100000, 0);
     cr_assert(due > 0 && due <= PERIOD_MS, "due %d", due);
     cr_assert_eq(bwm_wake_count(w), 1);
     /* Nothing more is taken meanwhile; once the period is over, the held wake goes. */
     sleep_ms(due + 5);
-    cr_assert_eq(bwm_wake_check(w, 0, 0, 0), -1);
-    cr_assert_eq(bwm_wake_count(w), 2);
+    take(w, 0, 0, 0, 2);
     bwm_wake_destroy(w);
     rd_kafka_destroy(rk);
 }
@@ -91,12 +93,10 @@ Test(wake, the_byte_threshold_counts_by_the_average_value_size)
     bwm_wake_t *w = bwm_wake_new(rk, PERIOD_MS);
 
     /* Values of 100 bytes: 8 seen is 800 bytes, under 9/10 of 1024. */
-    cr_assert_eq(bwm_wake_check(w, 2, 200, 6), -1);
-    cr_assert_eq(bwm_wake_check(w, 6, 600, 0), -1);
-    cr_assert_eq(bwm_wake_count(w), 0);
+    take(w, 2, 200, 6, 0);
+    take(w, 6, 600, 0, 0);
     /* 10 seen (1000 bytes) is full; 7 left (700 bytes) is under three quarters. */
-    cr_assert_eq(bwm_wake_check(w, 3, 300, 7), -1);
-    cr_assert_eq(bwm_wake_count(w), 1);
+    take(w, 3, 300, 7, 1);
     bwm_wake_destroy(w);
     rd_kafka_destroy(rk);
 }
