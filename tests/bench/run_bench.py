@@ -632,7 +632,7 @@ def write_results(res, started, finished):
              "`linger.ms=5` (overridden above), `compression.type=lz4`. Everything else is "
              "librdkafka's default (librdkafka 2.0: `batch.num.messages=10000`, "
              "`batch.size=1000000`, `fetch.min.bytes=1`). bwm wakes the fetchers when the queue "
-             "has drained (`source.fetch.wake.ms`, default 10), so the small queue costs no "
+             "has drained (`source.fetch.wake.ms`, default 2), so the small queue costs no "
              "throughput. Batches of the jobs: "
              + "; ".join(f"{job.upper()} " + ", ".join(f"`{k}={v}`"
                                                        for k, v in bwm_job_settings("commit.", job))
