@@ -141,7 +141,9 @@ struct bwm_engine {
     agg_step_t *e_steps;    /* one per aggregate */
     size_t *e_checks;       /* the steps with an as_check, by index */
     size_t e_nchecks;
-    const bwm_value_t **e_args; /* per aggregate, one record's argument; NULL for '*' */
+    size_t *e_computed; /* the steps with an as_arg, by index */
+    size_t e_ncomputed;
+    const bwm_value_t **e_args; /* per aggregate, one record's computed argument */
     bwm_value_t *e_keyvals;     /* key values of one entry */
     bwm_win_t **e_targets;      /* windows one record goes into */
     int64_t *e_starts;
@@ -394,6 +396,7 @@ void bwm_engine_destroy(bwm_engine_t *e)
     free(e->e_aggvals);
     free(e->e_steps);
     free(e->e_checks);
+    free(e->e_computed);
     free(e->e_args);
     free(e->e_keyvals);
     free(e->e_targets);
@@ -420,6 +423,9 @@ static void set_steps(bwm_engine_t *e)
         s->as_sql = pa->pa_sql;
         if (s->as_check) {
             e->e_checks[e->e_nchecks++] = a;
+        }
+        if (s->as_arg) {
+            e->e_computed[e->e_ncomputed++] = a;
         }
     }
 }
@@ -451,12 +457,13 @@ bwm_engine_t *bwm_engine_new(const bwm_plan_t *plan, int64_t watermark,
     e->e_aggvals = calloc(plan->p_naggs + 1, sizeof(*e->e_aggvals));
     e->e_steps = calloc(plan->p_naggs + 1, sizeof(*e->e_steps));
     e->e_checks = calloc(plan->p_naggs + 1, sizeof(*e->e_checks));
+    e->e_computed = calloc(plan->p_naggs + 1, sizeof(*e->e_computed));
     e->e_args = calloc(plan->p_naggs + 1, sizeof(*e->e_args));
     e->e_keyvals = calloc(plan->p_nkeys + 1, sizeof(*e->e_keyvals));
     e->e_targets = calloc(BWM_WINDOW_MAX_HOPS + 1, sizeof(*e->e_targets));
     e->e_starts = calloc(BWM_WINDOW_MAX_HOPS + 1, sizeof(*e->e_starts));
-    if (!e->e_table || !e->e_fields || !e->e_aggvals || !e->e_steps || !e->e_checks || !e->e_args ||
-        !e->e_keyvals || !e->e_targets || !e->e_starts) {
+    if (!e->e_table || !e->e_fields || !e->e_aggvals || !e->e_steps || !e->e_checks ||
+        !e->e_computed || !e->e_args || !e->e_keyvals || !e->e_targets || !e->e_starts) {
         bwm_err_set(BWM_ERR_NOMEM, errstr, errstr_size, "out of memory");
         goto err;
     }
@@ -1274,9 +1281,18 @@ static bwm_err_t find_targets(bwm_engine_t *e, row_t *r, size_t *ntargets, int *
     return BWM_OK;
 }
 
+/* Step a's argument for a row: its slot, what add_to_windows() computed, or NULL for '*'. */
+static inline const bwm_value_t *step_arg(const bwm_engine_t *e, size_t a, const bwm_value_t *slots)
+{
+    const agg_step_t *s = &e->e_steps[a];
+
+    return s->as_slot >= 0 ? &slots[s->as_slot] : e->e_args[a];
+}
+
 /*
  * Checks, then adds, the row to every target; all or nothing. An aggregate
- * whose argument is null skips the row, as in SQL.
+ * whose argument is null skips the row, as in SQL. Only arguments that are
+ * expressions are computed first; a column is read from its slot.
  */
 static bwm_err_t add_to_windows(bwm_engine_t *e, row_t *r, size_t ntargets, char *error,
                                 size_t error_size, int *refused)
@@ -1284,30 +1300,20 @@ static bwm_err_t add_to_windows(bwm_engine_t *e, row_t *r, size_t ntargets, char
     const bwm_value_t *slots = &e->e_slots[r->r_slot0];
     size_t naggs = e->e_plan->p_naggs, a, c, t;
     bwm_value_t *tmp = e->e_aggvals; /* computed arguments, reused as scratch */
-    const bwm_value_t **args = e->e_args;
     bwm_agg_input_t in;
     bwm_eval_t ev;
-    int have_ev = 0;
     bwm_err_t err;
 
     *refused = 0;
-    for (a = 0; a < naggs; a++) {
-        const agg_step_t *s = &e->e_steps[a];
-        const bwm_value_t *v = NULL;
-
-        if (s->as_slot >= 0) {
-            v = &slots[s->as_slot];
-        } else if (s->as_arg) {
-            if (!have_ev) {
-                ev = row_eval(e, r, error, error_size);
-                have_ev = 1;
-            }
-            if (bwm_expr_value(s->as_arg, &ev, &tmp[a], &v) != BWM_OK) {
+    if (e->e_ncomputed) {
+        ev = row_eval(e, r, error, error_size);
+        for (c = 0; c < e->e_ncomputed; c++) {
+            a = e->e_computed[c];
+            if (bwm_expr_value(e->e_steps[a].as_arg, &ev, &tmp[a], &e->e_args[a]) != BWM_OK) {
                 *refused = 1;
                 return BWM_OK;
             }
         }
-        args[a] = v;
     }
     in.ai_time = r->r_time;
     in.ai_offset = r->r_offset;
@@ -1317,7 +1323,7 @@ static bwm_err_t add_to_windows(bwm_engine_t *e, row_t *r, size_t ntargets, char
         for (c = 0; c < e->e_nchecks; c++) {
             const agg_step_t *s = &e->e_steps[e->e_checks[c]];
 
-            in.ai_value = args[e->e_checks[c]];
+            in.ai_value = step_arg(e, e->e_checks[c], slots);
             if (in.ai_value && in.ai_value->v_type == BWM_T_NULL) {
                 continue;
             }
@@ -1335,7 +1341,7 @@ static bwm_err_t add_to_windows(bwm_engine_t *e, row_t *r, size_t ntargets, char
         for (a = 0; a < naggs; a++) {
             const agg_step_t *s = &e->e_steps[a];
 
-            in.ai_value = args[a];
+            in.ai_value = step_arg(e, a, slots);
             if (in.ai_value && in.ai_value->v_type == BWM_T_NULL) {
                 continue;
             }

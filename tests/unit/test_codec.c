@@ -200,9 +200,10 @@ static size_t varint_len(int64_t v)
 /*
  * A long is read from a word when 8 bytes are left and byte by byte near the
  * end: both ways must agree for every length of varint, shortest or padded,
- * at every distance from the end; 11 bytes are an error either way.
+ * at every distance from the end, whether the long is read or skipped; 11
+ * bytes, or a varint cut short, are an error every way.
  */
-Test(codec, varints_decode_alike_at_every_length_and_place)
+Test(codec, varints_decode_and_skip_alike_at_every_length_and_place)
 {
     static const int64_t values[] = {0,
                                      1,
@@ -223,13 +224,16 @@ Test(codec, varints_decode_alike_at_every_length_and_place)
                                      1767225600123LL};
     char err[256];
     bwm_schema_t *s = bwm_schema_parse(VARINT_SCHEMA, strlen(VARINT_SCHEMA), err, sizeof(err));
-    bwm_slot_spec_t spec[] = {TOP("a", BWM_T_LONG, 0, 0)};
-    bwm_decoder_t *d;
+    bwm_slot_spec_t spec[] = {TOP("a", BWM_T_LONG, 0, 0)},
+                    tail_spec[] = {TOP("s", BWM_T_STRING, 0, 0)};
+    bwm_decoder_t *d, *k; /* k reads s alone, skipping a */
     size_t i, len, tail, checked = 0;
 
     cr_assert_not_null(s, "%s", err);
     d = bwm_decoder_new(s, s, spec, 1, &bwm_avro_default_limits, err, sizeof(err));
     cr_assert_not_null(d, "%s", err);
+    k = bwm_decoder_new(s, s, tail_spec, 1, &bwm_avro_default_limits, err, sizeof(err));
+    cr_assert_not_null(k, "%s", err);
     for (i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
         for (len = varint_len(values[i]); len <= 11; len++) {
             for (tail = 0; tail <= 9; tail++) {
@@ -251,12 +255,27 @@ Test(codec, varints_decode_alike_at_every_length_and_place)
                     cr_assert_eq(out.u.v_long, values[i], "%" PRId64 " in %zu bytes, %zu after",
                                  values[i], len, tail);
                 }
+                rc = bwm_decoder_decode(k, body, n, &out, err, sizeof(err));
+                if (len > 10) {
+                    cr_assert_eq(rc, BWM_ERR_DECODE, "%zu bytes skipped as a long", len);
+                    cr_assert(strstr(err, "longer than 10 bytes"), "%s", err);
+                } else {
+                    cr_assert_eq(rc, BWM_OK, "%" PRId64 " skipped in %zu bytes, %zu after: %s",
+                                 values[i], len, tail, err);
+                    cr_assert_eq(out.u.v_str.n, tail, "%" PRId64 " skipped in %zu bytes", values[i],
+                                 len);
+                    cr_assert_eq(out.u.v_str.p, (const char *)body + len + 1);
+                }
+                /* Cut inside the varint: an error whether read or skipped. */
+                cr_assert_neq(bwm_decoder_decode(d, body, len - 1, &out, err, sizeof(err)), BWM_OK);
+                cr_assert_neq(bwm_decoder_decode(k, body, len - 1, &out, err, sizeof(err)), BWM_OK);
                 checked++;
             }
         }
     }
     cr_assert_gt(checked, 1000);
     bwm_decoder_destroy(d);
+    bwm_decoder_destroy(k);
     bwm_schema_destroy(s);
 }
 
