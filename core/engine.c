@@ -113,6 +113,7 @@ struct bwm_engine {
     /* the batch */
     row_t *e_rows;
     size_t e_nrows;
+    size_t e_nfiltered; /* rows WHERE dropped */
     size_t e_rows_cap;
     bwm_value_t *e_slots;     /* e_rows_cap rows of values */
     bwm_arena_t e_arena;      /* staged strings and keys */
@@ -739,6 +740,7 @@ bwm_err_t bwm_engine_stage(bwm_engine_t *e, int64_t offset, int64_t kafka_ts,
         }
         if (!ok) {
             r->r_state = ROW_FILTERED;
+            e->e_nfiltered++;
             goto time;
         }
     }
@@ -894,13 +896,8 @@ bwm_err_t bwm_engine_missing(bwm_engine_t *e, const bwm_keyref_t **keys, size_t 
 
 void bwm_engine_counts(const bwm_engine_t *e, size_t *staged, size_t *filtered, size_t *dead)
 {
-    size_t i, f = 0;
-
-    for (i = 0; i < e->e_nrows; i++) {
-        f += e->e_rows[i].r_state == ROW_FILTERED;
-    }
     *staged = e->e_nrows;
-    *filtered = f;
+    *filtered = e->e_nfiltered;
     *dead = e->e_ndead;
 }
 
@@ -1657,6 +1654,7 @@ static void trim_batch(bwm_engine_t *e)
 void bwm_engine_next_round(bwm_engine_t *e)
 {
     e->e_nrows = 0;
+    e->e_nfiltered = 0;
     e->e_nouts = 0;
     e->e_ndead = 0;
     e->e_nmissing = 0;

@@ -255,6 +255,35 @@ Test(engine, bad_records_are_dead_and_change_nothing)
     harness_free(&h);
 }
 
+Test(engine, counts_the_rows_of_each_round_staged_and_filtered)
+{
+    harness_t h;
+    rec_t r1[] = {{"A", 0, 1, 1}, {"B", 0, 0, 1}, {"A", 0, 2, 1}, {"C", 0, -1, 1}};
+    rec_t r2[] = {{"B", 0, 0, 1}, {"C", 0, 5, 1}};
+    size_t staged, filtered, dead;
+
+    harness_init(&h, "CREATE TABLE t AS SELECT vin, COUNT(*) AS n FROM r WHERE km > 0 GROUP BY "
+                     "vin;");
+    harness_batch_start(&h);
+    harness_stage(&h, r1, 4);
+    bwm_engine_counts(h.h_engine, &staged, &filtered, &dead);
+    cr_assert_eq(staged, 4);
+    cr_assert_eq(filtered, 2, "%zu filtered", filtered);
+    cr_assert_eq(dead, 0);
+    harness_load(&h);
+    harness_round(&h, 0);
+    bwm_engine_counts(h.h_engine, &staged, &filtered, &dead);
+    cr_assert_eq(staged + filtered + dead, 0, "the next round starts at zero");
+    harness_stage(&h, r2, 2);
+    bwm_engine_counts(h.h_engine, &staged, &filtered, &dead);
+    cr_assert_eq(staged, 2);
+    cr_assert_eq(filtered, 1, "%zu filtered", filtered);
+    harness_load(&h);
+    harness_round(&h, 1);
+    cr_assert_eq(h.h_nouts, 2, "A and C");
+    harness_free(&h);
+}
+
 Test(engine, state_continues_across_restarts)
 {
     harness_t h;
