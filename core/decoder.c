@@ -713,6 +713,16 @@ static int read_long_checked(rd_t *r, const char *field, int64_t *out)
     return 0;
 }
 
+/* The little-endian word at p, and the clear high bits of its bytes: the first ends a varint. */
+static inline uint64_t word_stops(const uint8_t *p, uint64_t *w)
+{
+    memcpy(w, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    *w = __builtin_bswap64(*w);
+#endif
+    return ~*w & UINT64_C(0x8080808080808080);
+}
+
 /*
  * A zigzag varint. A one-byte varint is taken at once. With 8 bytes left,
  * one of up to 8 bytes is read from a little-endian word: the first clear
@@ -732,11 +742,7 @@ static inline int read_long(rd_t *r, const char *field, int64_t *out)
         return 0;
     }
     if (r->r_end - p >= 8) {
-        memcpy(&w, p, 8);
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-        w = __builtin_bswap64(w);
-#endif
-        stops = ~w & UINT64_C(0x8080808080808080);
+        stops = word_stops(p, &w);
         if (stops) {
             n = (unsigned)__builtin_ctzll(stops) / 8 + 1;
             if (n < 8) {
@@ -766,11 +772,7 @@ static inline int skip_long(rd_t *r, const char *field)
     int64_t v;
 
     if (r->r_end - p >= 8) {
-        memcpy(&w, p, 8);
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-        w = __builtin_bswap64(w);
-#endif
-        stops = ~w & UINT64_C(0x8080808080808080);
+        stops = word_stops(p, &w);
         if (stops) {
             r->r_p = p + (unsigned)__builtin_ctzll(stops) / 8 + 1;
             return 0;
