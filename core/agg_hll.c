@@ -66,10 +66,11 @@ typedef struct hll_dense {
 } hll_dense_t;
 
 typedef struct hll_state {
-    uint8_t hs_type; /* bwm_type_t of the argument */
-    uint8_t hs_form; /* HLL_FORM_* */
-    uint32_t hs_n;   /* sparse entries */
-    void *hs_p;      /* uint32_t[cap(hs_n)] when sparse, hll_dense_t when dense */
+    uint8_t hs_type;  /* bwm_type_t of the argument */
+    uint8_t hs_form;  /* HLL_FORM_* */
+    uint16_t hs_n;    /* sparse entries, at most HLL_SPARSE_MAX */
+    uint32_t hs_last; /* the entry offered last, which the state holds; 0 for none */
+    void *hs_p;       /* uint32_t[cap(hs_n)] when sparse, hll_dense_t when dense */
 } hll_state_t;
 
 /* The hash of one value of the state's type. */
@@ -192,6 +193,7 @@ static void hll_clear(hll_state_t *s)
     free(s->hs_p);
     s->hs_p = NULL;
     s->hs_n = 0;
+    s->hs_last = 0;
     s->hs_form = HLL_FORM_EMPTY;
 }
 
@@ -271,12 +273,22 @@ static uint32_t sparse_find(const uint32_t *a, uint32_t n, uint32_t idx)
     return lo;
 }
 
+/*
+ * Offers entry e (never 0: a rank is at least 1). The entry offered last is
+ * kept: a state only ever gains, so it holds that entry until cleared, and
+ * offering it again changes nothing. Records of a key often repeat the
+ * last value (a vehicle's trip), and then the list is not searched.
+ */
 static bwm_err_t hll_offer(hll_state_t *s, uint32_t e)
 {
     uint32_t *a = s->hs_p, pos;
 
+    if (e == s->hs_last) {
+        return BWM_OK;
+    }
     if (s->hs_form == HLL_FORM_DENSE) {
         dense_offer_entries(s->hs_p, &e, 1);
+        s->hs_last = e;
         return BWM_OK;
     }
     pos = sparse_find(a, s->hs_n, e >> 6);
@@ -284,10 +296,14 @@ static bwm_err_t hll_offer(hll_state_t *s, uint32_t e)
         if ((e & 63) > (a[pos] & 63)) {
             a[pos] = e;
         }
+        s->hs_last = e;
         return BWM_OK;
     }
     if (s->hs_n == HLL_SPARSE_MAX) {
-        return hll_densify(s, &e, 1);
+        bwm_err_t err = hll_densify(s, &e, 1);
+
+        s->hs_last = err ? 0 : e;
+        return err;
     }
     if (!a || s->hs_n == hll_cap(s->hs_n)) {
         a = realloc(a, hll_cap(s->hs_n + 1) * sizeof(*a));
@@ -299,6 +315,7 @@ static bwm_err_t hll_offer(hll_state_t *s, uint32_t e)
     memmove(a + pos + 1, a + pos, (s->hs_n - pos) * sizeof(*a));
     a[pos] = e;
     s->hs_n++;
+    s->hs_last = e;
     s->hs_form = HLL_FORM_SPARSE;
     return BWM_OK;
 }
@@ -388,7 +405,7 @@ static bwm_err_t hll_merge(void *dst, const void *src)
         sparse_union(d->hs_p, d->hs_n, s->hs_p, s->hs_n, u);
         hll_clear(d);
         d->hs_p = u;
-        d->hs_n = n;
+        d->hs_n = (uint16_t)n;
         d->hs_form = HLL_FORM_SPARSE;
         return BWM_OK;
     }
@@ -502,7 +519,7 @@ static bwm_err_t hll_decode_sparse(hll_state_t *t, bwm_cursor_t *c)
         a[i] = e;
     }
     t->hs_p = a;
-    t->hs_n = n;
+    t->hs_n = (uint16_t)n;
     return BWM_OK;
 }
 

@@ -304,6 +304,62 @@ Test(agg_hll, heap_is_the_sparse_list_then_the_dense_registers)
     bwm_buf_free(&b);
 }
 
+/*
+ * A value again at once, or every other time, changes nothing in any form:
+ * a state skips the entry it was offered last, and a state read back from
+ * its bytes, or merged into, goes on from there.
+ */
+Test(agg_hll, values_repeated_in_runs_count_once_in_every_form)
+{
+    static const int64_t sizes[] = {100, 3072, 5000};
+    const bwm_agg_ops_t *ops = cd();
+    uint64_t x = test_seed() * 4 + 3;
+    bwm_buf_t enc;
+    size_t k;
+
+    bwm_buf_init(&enc);
+    for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+        state_t once, runs, other;
+        int64_t i, prev = -1;
+
+        ops->ao_init(&once, BWM_T_LONG, NULL);
+        ops->ao_init(&runs, BWM_T_LONG, NULL);
+        ops->ao_init(&other, BWM_T_LONG, NULL);
+        for (i = 0; i < sizes[k]; i++) {
+            int64_t v = (int64_t)(next(&x) % 1000000), r = (int64_t)(next(&x) % 3);
+            bwm_cursor_t c;
+
+            add_long(ops, &once, v);
+            add_long(ops, &runs, v);
+            while (r-- > 0) {
+                add_long(ops, &runs, v); /* at once */
+            }
+            if (prev >= 0 && i % 7 == 0) {
+                add_long(ops, &runs, prev); /* every other time */
+                add_long(ops, &runs, v);
+            }
+            if (i == sizes[k] / 2) {
+                /* read back from its bytes, then offered the same value */
+                encode(ops, &runs, &enc);
+                bwm_cursor_init(&c, enc.b_data, enc.b_len);
+                cr_assert_eq(ops->ao_decode(&runs, &c), BWM_OK);
+                add_long(ops, &runs, v);
+                /* merged into, then offered the same value */
+                add_long(ops, &other, v + 1000000);
+                add_long(ops, &once, v + 1000000);
+                cr_assert_eq(ops->ao_merge(&runs, &other), BWM_OK);
+                add_long(ops, &runs, v);
+            }
+            prev = v;
+        }
+        assert_same_state(ops, &runs, &once, "runs vs once");
+        ops->ao_destroy(&once);
+        ops->ao_destroy(&runs);
+        ops->ao_destroy(&other);
+    }
+    bwm_buf_free(&enc);
+}
+
 /* Merges across forms give the registers of the union, in either order. */
 Test(agg_hll, merges_across_forms_equal_the_union)
 {
