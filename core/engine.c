@@ -144,9 +144,10 @@ struct bwm_engine {
     size_t e_nchecks;
     size_t *e_computed; /* the steps with an as_arg, by index */
     size_t e_ncomputed;
-    const bwm_value_t **e_args; /* per aggregate, one record's computed argument */
-    bwm_value_t *e_keyvals;     /* key values of one entry */
-    bwm_win_t **e_targets;      /* windows one record goes into */
+    const bwm_value_t *
+        *e_args; /* per aggregate, one record's computed argument; NULL for a column or '*' */
+    bwm_value_t *e_keyvals; /* key values of one entry */
+    bwm_win_t **e_targets;  /* windows one record goes into */
     int64_t *e_starts;
     /* The tumbling window of the last record: [start, end), closing at close. The records
      * of a round mostly share it, and finding it afresh takes a division. */

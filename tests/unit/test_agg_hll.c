@@ -306,8 +306,8 @@ Test(agg_hll, heap_is_the_sparse_list_then_the_dense_registers)
 
 /*
  * A value again at once, or every other time, changes nothing in any form:
- * a state skips the entry it was offered last, and a state read back from
- * its bytes, or merged into, goes on from there.
+ * a state skips the entry it was offered last. A state read back from bytes
+ * that lack the value it was offered last, or merged into, takes it again.
  */
 Test(agg_hll, values_repeated_in_runs_count_once_in_every_form)
 {
@@ -319,12 +319,13 @@ Test(agg_hll, values_repeated_in_runs_count_once_in_every_form)
 
     bwm_buf_init(&enc);
     for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
-        state_t once, runs, other;
+        state_t once, runs, other, before; /* before: the values ahead of this one */
         int64_t i, prev = -1;
 
         ops->ao_init(&once, BWM_T_LONG, NULL);
         ops->ao_init(&runs, BWM_T_LONG, NULL);
         ops->ao_init(&other, BWM_T_LONG, NULL);
+        ops->ao_init(&before, BWM_T_LONG, NULL);
         for (i = 0; i < sizes[k]; i++) {
             int64_t v = (int64_t)(next(&x) % 1000000), r = (int64_t)(next(&x) % 3);
             bwm_cursor_t c;
@@ -339,23 +340,26 @@ Test(agg_hll, values_repeated_in_runs_count_once_in_every_form)
                 add_long(ops, &runs, v);
             }
             if (i == sizes[k] / 2) {
-                /* read back from its bytes, then offered the same value */
-                encode(ops, &runs, &enc);
-                bwm_cursor_init(&c, enc.b_data, enc.b_len);
-                cr_assert_eq(ops->ao_decode(&runs, &c), BWM_OK);
-                add_long(ops, &runs, v);
                 /* merged into, then offered the same value */
                 add_long(ops, &other, v + 1000000);
                 add_long(ops, &once, v + 1000000);
+                add_long(ops, &before, v + 1000000);
                 cr_assert_eq(ops->ao_merge(&runs, &other), BWM_OK);
                 add_long(ops, &runs, v);
+                /* read back from bytes without v, then offered v again */
+                encode(ops, &before, &enc);
+                bwm_cursor_init(&c, enc.b_data, enc.b_len);
+                cr_assert_eq(ops->ao_decode(&runs, &c), BWM_OK);
+                add_long(ops, &runs, v);
             }
+            add_long(ops, &before, v);
             prev = v;
         }
         assert_same_state(ops, &runs, &once, "runs vs once");
         ops->ao_destroy(&once);
         ops->ao_destroy(&runs);
         ops->ao_destroy(&other);
+        ops->ao_destroy(&before);
     }
     bwm_buf_free(&enc);
 }
