@@ -144,8 +144,8 @@ struct bwm_engine {
     size_t e_nchecks;
     size_t *e_computed; /* the steps with an as_arg, by index */
     size_t e_ncomputed;
-    const bwm_value_t *
-        *e_args; /* per aggregate, one record's computed argument; NULL for a column or '*' */
+    /* per aggregate, one record's computed argument; NULL for a column or '*' */
+    const bwm_value_t **e_args;
     bwm_value_t *e_keyvals; /* key values of one entry */
     bwm_win_t **e_targets;  /* windows one record goes into */
     int64_t *e_starts;
